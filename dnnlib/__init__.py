@@ -1,0 +1,78 @@
+"""dnnlib: the executable heart of *Deep Neural Networks, from the math to the code*.
+
+Every number, plot and widget in the book comes from this package. Readers use it
+in the exercises and in their own experiments::
+
+    import dnnlib as dl
+    from dnnlib.layers import Dense, ReLU
+    from dnnlib.model import Sequential
+
+    model = Sequential(Dense(2, 16, rng=0), ReLU(), Dense(16, 1, rng=1))
+
+The array backend is switchable at run time (``dl.set_backend("cupy")``) without
+changing any other code. ``import dnnlib`` stays light: matplotlib, ipywidgets and
+CuPy are imported only when a plot, a widget or the GPU is asked for.
+
+Submodules (each an attribute of the package, loaded on first use):
+``backend, functional, layers, model, losses, optim, train, data, gradcheck,
+checkpoint, autograd, plot, widgets, exercises``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .backend import (
+    get_backend,
+    get_default_dtype,
+    set_backend,
+    set_default_dtype,
+    to_numpy,
+    use_backend,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "get_backend",
+    "set_backend",
+    "use_backend",
+    "to_numpy",
+    "get_default_dtype",
+    "set_default_dtype",
+    "save",
+    "load",
+]
+
+_SUBMODULES = (
+    "backend",
+    "functional",
+    "layers",
+    "model",
+    "losses",
+    "optim",
+    "train",
+    "data",
+    "gradcheck",
+    "checkpoint",
+    "autograd",
+    "plot",
+    "widgets",
+    "exercises",
+)
+
+
+def __getattr__(name: str) -> Any:
+    # Submodules load on first attribute access (PEP 562): ``dl.layers`` works after a
+    # plain ``import dnnlib``, and ``import dnnlib`` itself stays fast.
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".checkpoint", __name__), name)
+    raise AttributeError(f"module 'dnnlib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_SUBMODULES) | {"save", "load"})
