@@ -47,7 +47,7 @@ def as_float_array(x: Any, fn: str, name: str = "x", *, ndim: tuple[int, ...] | 
                 f"{fn}: {name} must contain floats, got {type(x).__name__} of dtype {arr.dtype}"
                 " (write 1.0, not 1, or pass a float array)"
             )
-        x = B.asarray(arr)
+        x = B.asarray(x)  # a list or scalar: the default dtype (B.asarray would keep arr's float64)
     xp = B.namespace(x, fn=fn)
     if not is_floating(xp, x):
         raise TypeError(

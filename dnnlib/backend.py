@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import weakref
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -109,7 +108,9 @@ def _module(name: str, fn: str) -> ModuleType:
 
 def _check_name(name: Any, fn: str) -> str:
     if not isinstance(name, str):
-        raise TypeError(f"{fn}: backend must be a str, one of {BACKENDS}; got {type(name).__name__}")
+        raise TypeError(
+            f"{fn}: backend must be a str, one of {BACKENDS}; got {type(name).__name__}"
+        )
     key = name.strip().lower()
     if key not in BACKENDS:
         raise ValueError(f"{fn}: backend must be one of {BACKENDS}, got {name!r}")
@@ -314,7 +315,9 @@ def as_generator(rng: Any, fn: str = "dnnlib") -> np.random.Generator:
 
 # A device-side generator per host generator, seeded from it on first use, so that
 # per-step random numbers (dropout masks) are drawn where the data lives.
-_device_generators: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# A plain dict keyed by the Generator object (hashed by identity): numpy Generators
+# do not support weak references, so a WeakKeyDictionary raised TypeError on .get().
+_device_generators: dict[np.random.Generator, Any] = {}
 
 
 def _dtype_name(dtype: Any) -> str:

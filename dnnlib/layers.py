@@ -150,7 +150,7 @@ _FLOAT_DTYPES = ("float32", "float64")
 
 
 def _dtype_name(dtype: Any) -> str:
-    """``"float32"`` for ``"float32"``, ``np.float32``, ``np.dtype("float32")`` or ``xp.float32``."""
+    """``"float32"`` for ``"float32"``, ``np.float32``, ``np.dtype(...)`` or ``xp.float32``."""
     try:
         return np.dtype(dtype).name
     except TypeError:

@@ -23,7 +23,7 @@ def test_use_backend_restores_even_on_error():
     with pytest.raises(ZeroDivisionError):
         with dl.use_backend("array_api_strict"):
             assert dl.get_backend() == "array_api_strict"
-            1 / 0
+            raise ZeroDivisionError
     assert dl.get_backend() == "numpy"
 
 
@@ -122,8 +122,8 @@ def test_random_numbers_live_on_the_requested_backend(xp):
 
 
 def test_same_seed_same_numbers_on_numpy_and_strict():
-    import array_api_strict as strict
     import array_api_compat.numpy as cnp
+    import array_api_strict as strict
 
     a = B.random_normal(np.random.default_rng(3), (5,), cnp.float64, cnp)
     b = B.random_normal(np.random.default_rng(3), (5,), strict.float64, strict)

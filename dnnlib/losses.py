@@ -1,0 +1,240 @@
+"""Loss objects: the value in ``forward``, the gradient in ``backward`` (chapter 3).
+
+Each loss follows the layer protocol: ``loss = L.forward(out, y)`` returns a 0-d
+array (the mean over the batch) and keeps what the gradient needs;
+``dout = L.backward()`` returns :math:`\\partial L / \\partial\\, \\text{out}`, shaped
+like ``out`` and already divided by the batch size, ready for ``model.backward``.
+The values come from :mod:`dnnlib.functional`, so there is one formula per loss.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import backend as B
+from . import functional as F
+from ._validation import as_float_array, as_label_array, check_same_length
+
+__all__ = ["Loss", "BinaryCrossEntropy", "SoftmaxCrossEntropy", "MSE"]
+
+
+class Loss:
+    """Base class: ``forward(out, y)`` -> 0-d array, ``backward()`` -> ``dout``, ``__call__``."""
+
+    def __init__(self) -> None:
+        self.cache: Any = None
+
+    def forward(self, out: Any, y: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def __call__(self, out: Any, y: Any) -> Any:
+        return self.forward(out, y)
+
+    def _require_cache(self) -> Any:
+        if self.cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward: call forward before backward")
+        return self.cache
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _targets(out: Any, y: Any, fn: str, *, allow_int: bool) -> Any:
+    """Float targets shaped like ``out`` (``(N,)`` accepted for ``(N, 1)``), ``out``'s dtype."""
+    if not B.is_array(y):
+        y = B.asarray(y, like=out)
+    xp = B.namespace(out, y, fn=fn)
+    if xp.isdtype(y.dtype, "bool") or xp.isdtype(y.dtype, "integral"):
+        if not allow_int:
+            raise TypeError(f"{fn}: y must have a floating dtype, got "
+                            f"{str(y.dtype).split('.')[-1]}")
+        y = xp.astype(y, out.dtype)
+    y = as_float_array(y, fn, "y")
+    if out.ndim == 2 and out.shape[1] == 1 and y.ndim == 1 and y.shape[0] == out.shape[0]:
+        y = xp.reshape(y, (-1, 1))
+    if tuple(y.shape) != tuple(out.shape):
+        raise ValueError(f"{fn}: y must have the shape of out {tuple(out.shape)}, "
+                         f"got {tuple(y.shape)}")
+    if y.dtype != out.dtype:
+        y = xp.astype(y, out.dtype)
+    return y
+
+
+def _size(x: Any) -> int:
+    n = 1
+    for s in x.shape:
+        n *= int(s)
+    return n
+
+
+class BinaryCrossEntropy(Loss):
+    r"""Binary cross-entropy, from probabilities or (more stably) from logits.
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        ``False``: ``out`` holds probabilities :math:`p = \sigma(z)` (after a
+        :class:`~dnnlib.layers.Sigmoid`). ``True``: ``out`` holds the logits :math:`z`
+        (PyTorch's ``BCEWithLogitsLoss``), which is stable for large :math:`|z|`.
+
+    Notes
+    -----
+    Chapter 3. For ``out`` of shape ``(N, 1)`` (or ``(N,)``) and targets
+    :math:`y_n \in [0, 1]` of shape ``(N,)`` or ``(N, 1)``,
+
+    .. math::
+        L = -\frac{1}{N} \sum_n \big[y_n \log p_n + (1 - y_n) \log(1 - p_n)\big],
+
+    with gradients
+
+    .. math::
+        \frac{\partial L}{\partial p_n} = \frac{1}{N}\,\frac{p_n - y_n}{p_n (1 - p_n)}
+        \quad\text{(probabilities)}, \qquad
+        \frac{\partial L}{\partial z_n} = \frac{1}{N}\,\big(\sigma(z_n) - y_n\big)
+        \quad\text{(logits)}.
+
+    For ``out`` with several columns the mean runs over all ``N * K`` entries.
+    Integer 0/1 targets are cast to ``out``'s dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bce = BinaryCrossEntropy(from_logits=True)
+    >>> z = np.array([[0.0], [0.0]])
+    >>> float(bce(z, np.array([0, 1])))        # log 2
+    0.6931471805599453
+    >>> bce.backward()
+    array([[ 0.25],
+           [-0.25]])
+    """
+
+    def __init__(self, from_logits: bool = False) -> None:
+        super().__init__()
+        if not isinstance(from_logits, bool):
+            raise TypeError(f"BinaryCrossEntropy: from_logits must be a bool, got "
+                            f"{type(from_logits).__name__}")
+        self.from_logits = from_logits
+
+    def forward(self, out: Any, y: Any) -> Any:
+        """``out``: ``(N, 1)`` or ``(N,)``; ``y``: ``(N,)`` or like ``out`` -> 0-d loss."""
+        fn = "BinaryCrossEntropy.forward"
+        out = as_float_array(out, fn, "out", ndim=(1, 2))
+        y = _targets(out, y, fn, allow_int=True)
+        xp = B.namespace(out, y, fn=fn)
+        if not bool(xp.all((y >= 0.0) & (y <= 1.0))):
+            raise ValueError(f"{fn}: y must lie in [0, 1], got values from "
+                             f"{float(xp.min(y))} to {float(xp.max(y))}")
+        if not self.from_logits and not bool(xp.all((out >= 0.0) & (out <= 1.0))):
+            raise ValueError(f"{fn}: out must be probabilities in [0, 1] (use "
+                             "from_logits=True for logits), got values from "
+                             f"{float(xp.min(out))} to {float(xp.max(out))}")
+        self.cache = (out, y)
+        if self.from_logits:
+            return F.binary_cross_entropy_with_logits(out, y)
+        return F.binary_cross_entropy(out, y)
+
+    def backward(self) -> Any:
+        """``dout``: like ``out``, already divided by the number of entries."""
+        out, y = self._require_cache()
+        n = _size(out)
+        if self.from_logits:
+            return (F.sigmoid(out) - y) / n
+        xp = B.namespace(out, fn="BinaryCrossEntropy.backward")
+        info = xp.finfo(out.dtype)  # the same clipping as functional.binary_cross_entropy
+        p = xp.clip(out, float(info.smallest_normal), 1.0 - float(info.eps))
+        return (p - y) / (p * (1.0 - p)) / n
+
+    def __repr__(self) -> str:
+        return f"BinaryCrossEntropy(from_logits={self.from_logits})"
+
+
+class SoftmaxCrossEntropy(Loss):
+    r"""Softmax followed by the cross-entropy with integer class labels.
+
+    Takes logits (no softmax layer before it), like PyTorch's ``CrossEntropyLoss``.
+
+    Notes
+    -----
+    Chapter 3. For logits ``out`` :math:`Z` of shape ``(N, C)`` and labels
+    :math:`y_n \in \{0, \dots, C-1\}` of shape ``(N,)``,
+
+    .. math::
+        L = -\frac{1}{N}\sum_n \log \mathrm{softmax}(z_n)_{y_n}, \qquad
+        \frac{\partial L}{\partial Z} = \frac{1}{N}\big(\mathrm{softmax}(Z) - Y\big),
+
+    where :math:`Y` is the one-hot encoding of the labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ce = SoftmaxCrossEntropy()
+    >>> z = np.zeros((2, 4))
+    >>> round(float(ce(z, np.array([1, 3]))), 6)    # log 4
+    1.386294
+    >>> ce.backward()
+    array([[ 0.125, -0.375,  0.125,  0.125],
+           [ 0.125,  0.125,  0.125, -0.375]])
+    """
+
+    def forward(self, out: Any, y: Any) -> Any:
+        """``out``: logits ``(N, C)``; ``y``: int labels ``(N,)`` -> 0-d loss."""
+        fn = "SoftmaxCrossEntropy.forward"
+        out = as_float_array(out, fn, "out", ndim=(2,))
+        C = out.shape[1]
+        y = as_label_array(y, fn, "y", like=out)
+        if y.ndim != 1:
+            raise ValueError(f"{fn}: y must be 1-D integer labels of shape (N,), got shape "
+                             f"{tuple(y.shape)}")
+        check_same_length(out, y, fn, "out", "y")
+        y = as_label_array(y, fn, "y", n_classes=C, like=out)
+        self.cache = (out, y)
+        return F.softmax_cross_entropy(out, y)
+
+    def backward(self) -> Any:
+        """``dout``: ``(N, C)``, ``(softmax(out) - onehot(y)) / N``."""
+        out, y = self._require_cache()
+        xp = B.namespace(out, y, fn="SoftmaxCrossEntropy.backward")
+        N, C = out.shape
+        classes = xp.reshape(xp.arange(C, dtype=y.dtype), (1, C))
+        onehot = xp.astype(xp.reshape(y, (N, 1)) == classes, out.dtype)
+        return (F.softmax(out, axis=-1) - onehot) / N
+
+
+class MSE(Loss):
+    r"""Mean squared error over all entries.
+
+    Notes
+    -----
+    Chapter 3. For predictions ``out`` and targets ``y`` of the same shape
+    (``(N,)`` is accepted for ``out`` of shape ``(N, 1)``), with :math:`M` entries,
+
+    .. math::
+        L = \frac{1}{M}\sum_i (\text{out}_i - y_i)^2, \qquad
+        \frac{\partial L}{\partial\, \text{out}} = \frac{2}{M}(\text{out} - y).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mse = MSE()
+    >>> float(mse(np.array([[1.0], [3.0]]), np.array([0.0, 1.0])))
+    2.5
+    >>> mse.backward()
+    array([[1.],
+           [2.]])
+    """
+
+    def forward(self, out: Any, y: Any) -> Any:
+        """``out``: any shape; ``y``: same shape -> 0-d loss."""
+        fn = "MSE.forward"
+        out = as_float_array(out, fn, "out")
+        y = _targets(out, y, fn, allow_int=False)
+        self.cache = (out, y)
+        return F.mse(out, y)
+
+    def backward(self) -> Any:
+        """``dout``: like ``out``, ``2 (out - y) / M``."""
+        out, y = self._require_cache()
+        return 2.0 * (out - y) / _size(out)
