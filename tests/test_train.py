@@ -1,0 +1,336 @@
+"""The training loop: accuracy targets, divergence guard, callbacks, reproducibility."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pytest
+
+import dnnlib as dl
+from dnnlib.data import load_digits, make_moons, make_spirals
+from dnnlib.layers import Dense, Dropout, ReLU, Sigmoid, Tanh
+from dnnlib.losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
+from dnnlib.model import Sequential
+from dnnlib.optim import SGD, Adam, CosineAnnealing, LinearWarmup
+from dnnlib.train import (
+    Callback,
+    EarlyStopping,
+    History,
+    Recorder,
+    TrainingDiverged,
+    evaluate,
+    fit,
+    predict,
+)
+from tests.conftest import assert_namespace
+
+
+def _mlp(d_in=2, hidden=16, d_out=2, dropout=False):
+    layers = [Dense(d_in, hidden, rng=0), ReLU()]
+    if dropout:
+        layers.append(Dropout(0.2, rng=5))
+    layers += [Dense(hidden, d_out, rng=1)]
+    return Sequential(*layers)
+
+
+def _host(model):
+    return {k: dl.to_numpy(v).copy() for k, v in model.state_dict().items()}
+
+
+# --------------------------------------------------------------------------- accuracy targets
+def test_digits_two_hidden_layers_reach_95_percent_test_accuracy():
+    Xtr, ytr = load_digits("train")
+    Xte, yte = load_digits("test")
+    model = Sequential(Dense(64, 64, rng=0), ReLU(), Dense(64, 32, rng=1), ReLU(),
+                       Dense(32, 10, rng=2))
+    fit(model, SoftmaxCrossEntropy(), Adam(model.params, lr=3e-3), Xtr, ytr, epochs=15,
+        batch_size=32, rng=0, progress=False)
+    _, acc = evaluate(model, SoftmaxCrossEntropy(), Xte, yte)
+    assert acc >= 0.95
+
+
+def test_spirals_small_mlp_reaches_95_percent_training_accuracy():
+    X, y = make_spirals(300, arms=3, rng=0)
+    model = Sequential(Dense(2, 64, rng=0), ReLU(), Dense(64, 64, rng=1), ReLU(),
+                       Dense(64, 3, rng=2))
+    hist = fit(model, SoftmaxCrossEntropy(), Adam(model.params, lr=1e-2), X, y, epochs=80,
+               batch_size=32, rng=0, progress=False)
+    _, acc = evaluate(model, SoftmaxCrossEntropy(), X, y)
+    assert acc >= 0.95 and hist["accuracy"][-1] >= 0.9
+
+
+def test_fit_on_every_backend(xp):
+    X, y = make_moons(64, noise=0.1, rng=0)
+    model = _mlp()
+    hist = fit(model, SoftmaxCrossEntropy(), Adam(model.params, lr=0.05), X, y, epochs=3,
+               batch_size=16, rng=0, validation=(X, y), progress=False)
+    assert len(hist.steps["loss"]) == 12
+    assert set(hist.epochs) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    out = predict(model, X)
+    assert_namespace(out, xp)
+    assert out.shape == (64, 2)
+
+
+# --------------------------------------------------------------------------- history & batching
+def test_last_partial_batch_and_epoch_means():
+    X, y = make_moons(10, rng=0)
+    model = _mlp()
+    sizes = []
+    rec = Recorder(lambda s: s.batch[0].shape[0])
+    hist = fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.0 + 1e-9), X, y, epochs=2,
+               batch_size=4, rng=0, callbacks=[rec], progress=False)
+    sizes = rec.values
+    assert sizes == [4, 4, 2, 4, 4, 2]
+    first = hist.steps["loss"][:3]
+    assert hist["loss"][0] == pytest.approx((4 * first[0] + 4 * first[1] + 2 * first[2]) / 10)
+    assert isinstance(hist, History) and "steps" in repr(hist)
+
+
+def test_schedule_sets_lr_each_step():
+    X, y = make_moons(40, rng=0)
+    model = _mlp()
+    sched = LinearWarmup(CosineAnnealing(0.1, T_max=8), warmup_steps=3)
+    hist = fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=1.0), X, y, epochs=2,
+               batch_size=10, rng=0, schedule=sched, progress=False)
+    assert hist.steps["lr"] == [sched(t) for t in range(8)]
+
+
+def test_accuracy_for_bce_probabilities_and_logits_none_for_mse():
+    X, y = make_moons(60, noise=0.05, rng=1)
+    for last, loss in [(Sigmoid(), BinaryCrossEntropy()), (None, BinaryCrossEntropy(True))]:
+        layers = [Dense(2, 16, rng=0), Tanh(), Dense(16, 1, rng=1)] + ([last] if last else [])
+        model = Sequential(*layers)
+        fit(model, loss, Adam(model.params, lr=0.05), X, y, epochs=30, batch_size=20, rng=0,
+            progress=False)
+        val, acc = evaluate(model, loss, X, y)
+        out = dl.to_numpy(predict(model, X))[:, 0]
+        thr = 0.0 if loss.from_logits else 0.5
+        assert acc == pytest.approx(np.mean((out > thr) == (dl.to_numpy(y) == 1)))
+        assert acc > 0.85
+    Xf = dl.backend.asarray(np.ones((8, 2)))
+    model = Sequential(Dense(2, 1, rng=0))
+    hist = fit(model, MSE(), SGD(model.params, lr=0.1), Xf, Xf[:, :1], epochs=1, batch_size=4,
+               progress=False)
+    assert "accuracy" not in hist.epochs
+    assert evaluate(model, MSE(), Xf, Xf[:, :1])[1] is None
+
+
+def test_evaluate_and_predict_use_eval_mode_and_restore_it():
+    X, y = make_moons(30, rng=0)
+    model = _mlp(dropout=True)
+    a = dl.to_numpy(predict(model, X))
+    b = dl.to_numpy(predict(model, X, batch_size=7))
+    np.testing.assert_allclose(a, b, rtol=1e-6)  # dropout off: deterministic
+    assert model.training
+    model.eval()
+    evaluate(model, SoftmaxCrossEntropy(), X, y)
+    assert not model.training
+    fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=1,
+        progress=False)
+    assert not model.training  # fit restores the mode it found
+
+
+# --------------------------------------------------------------------------- reproducibility
+def test_seeded_runs_are_bit_for_bit_reproducible(xp):
+    def run():
+        X, y = make_moons(80, noise=0.2, rng=3)
+        model = _mlp(dropout=True)
+        hist = fit(model, SoftmaxCrossEntropy(), Adam(model.params, lr=0.01), X, y, epochs=3,
+                   batch_size=16, rng=7, validation=(X, y), progress=False)
+        return hist, _host(model)
+
+    (h1, w1), (h2, w2) = run(), run()
+    assert h1.steps == h2.steps and h1.epochs == h2.epochs
+    for k in w1:
+        np.testing.assert_array_equal(w1[k], w2[k])
+
+
+# --------------------------------------------------------------------------- divergence
+def test_nan_guard_raises_and_keeps_last_finite_weights():
+    g = np.random.default_rng(0)
+    X = dl.backend.asarray(g.normal(size=(64, 3)) * 10)
+    y = dl.backend.asarray(g.normal(size=(64, 1)))
+    model = Sequential(Dense(3, 8, rng=0), ReLU(), Dense(8, 1, rng=1))
+    rec = Recorder(lambda s: _host(s.model))
+    with pytest.raises(TrainingDiverged) as info:
+        fit(model, MSE(), SGD(model.params, lr=10.0), X, y, epochs=50, batch_size=8, rng=0,
+            callbacks=[rec], progress=False)
+    err = info.value
+    assert isinstance(err, RuntimeError)
+    assert not math.isfinite(err.loss) and math.isfinite(err.last_finite_loss)
+    msg = str(err)
+    assert f"step {err.step}" in msg and f"epoch {err.epoch}" in msg
+    assert "lower the learning rate" in msg and f"{err.last_finite_loss:.6g}" in msg
+    assert err.step == len(rec.values)
+    # the model holds the weights that produced the last finite loss: those used at
+    # step - 1, i.e. recorded after the update of step - 2
+    assert err.step >= 2
+    held = _host(model)
+    for k, v in held.items():
+        assert np.all(np.isfinite(v))
+        np.testing.assert_array_equal(v, rec.values[-2][k])
+    out = dl.to_numpy(predict(model, X))
+    assert np.all(np.isfinite(out))
+    assert len(err.history.steps["loss"]) == err.step
+
+
+# --------------------------------------------------------------------------- callbacks
+def test_early_stopping_stops_and_restores_best_weights():
+    X, y = make_moons(40, rng=0)
+    model = _mlp()
+
+    class Snap(Callback):
+        def __init__(self):
+            self.weights = []
+
+        def on_epoch_end(self, state):
+            self.weights.append(_host(state.model))
+
+    snap = Snap()
+    # min_delta so large that nothing after the first epoch counts as an improvement
+    stopper = EarlyStopping(monitor="val_loss", patience=2, min_delta=1e9)
+    hist = fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=20,
+               batch_size=10, rng=0, validation=(X, y), callbacks=[snap, stopper],
+               progress=False)
+    assert stopper.best_epoch == 0 and stopper.stopped_epoch == 2
+    assert hist.stopped_epoch == 2 and len(hist["val_loss"]) == 3
+    for k, v in _host(model).items():
+        np.testing.assert_array_equal(v, snap.weights[0][k])
+    assert not np.array_equal(snap.weights[0]["0.W"], snap.weights[2]["0.W"])
+
+
+def test_early_stopping_on_accuracy_maximises():
+    X, y = make_moons(100, noise=0.1, rng=0)
+    model = _mlp()
+    stopper = EarlyStopping(monitor="accuracy", patience=3, restore_best_weights=False)
+    hist = fit(model, SoftmaxCrossEntropy(), Adam(model.params, lr=0.05), X, y, epochs=15,
+               batch_size=20, rng=0, callbacks=[stopper], progress=False)
+    assert stopper.mode == "max" and stopper.best == max(hist["accuracy"])
+
+
+def test_recorder_every_and_hooks_order():
+    X, y = make_moons(20, rng=0)
+    model = _mlp()
+    calls = []
+
+    class Log(Callback):
+        def on_train_begin(self, s):
+            calls.append("begin")
+
+        def on_epoch_end(self, s):
+            calls.append(f"epoch{s.epoch}")
+
+        def on_train_end(self, s):
+            calls.append("end")
+
+    rec = Recorder(lambda s: s.loss, every=3)
+    hist = fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=2,
+               batch_size=4, rng=0, callbacks=[Log(), rec], progress=False)
+    assert calls == ["begin", "epoch0", "epoch1", "end"]
+    assert rec.steps == [0, 3, 6, 9] and rec.values == [hist.steps["loss"][i] for i in
+                                                       rec.steps]
+
+
+# --------------------------------------------------------------------------- progress bar
+def test_progress_bar_and_missing_tqdm_notice(monkeypatch, capsys):
+    pytest.importorskip("tqdm")
+    X, y = make_moons(20, rng=0)
+    model = _mlp()
+    fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=1,
+        batch_size=10, progress=True)
+    assert "fit" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import now fails
+    fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=1,
+        batch_size=10, progress=True)
+    err = capsys.readouterr().err
+    assert "tqdm is not installed" in err and err.count("\n") == 1
+
+
+def test_import_dnnlib_train_does_not_import_tqdm():
+    import subprocess
+
+    code = "import sys, dnnlib.train, dnnlib.data, dnnlib.checkpoint; print('tqdm' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- bad inputs
+def _setup():
+    X, y = make_moons(20, rng=0)
+    model = _mlp()
+    return model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y
+
+
+def _fit(**over):
+    model, loss, opt, X, y = _setup()
+    args = dict(model=model, loss=loss, optimizer=opt, X=X, y=y, epochs=1, batch_size=4,
+                progress=False)
+    args.update(over)
+    return fit(**args)
+
+
+_np = np.random.default_rng(0)
+BAD = [
+    (lambda: _fit(X=dl.backend.asarray(np.zeros((19, 2)))), ValueError, "same number of rows"),
+    (lambda: _fit(batch_size=0), ValueError, "batch_size"),
+    (lambda: _fit(batch_size=-3), ValueError, "batch_size"),
+    (lambda: _fit(batch_size=2.0), TypeError, "batch_size"),
+    (lambda: _fit(epochs=-1), ValueError, "epochs"),
+    (lambda: _fit(epochs=1.5), TypeError, "epochs"),
+    (lambda: _fit(y=dl.backend.asarray(np.zeros(20))), TypeError, "integer class labels"),
+    (lambda: _fit(y=dl.backend.asarray(np.zeros((20, 1), dtype=np.int64))), ValueError, "1-D"),
+    (lambda: _fit(y=dl.backend.asarray(np.full(20, 5))), ValueError, "y"),
+    (lambda: _fit(X=dl.backend.asarray(np.zeros((0, 2))), y=dl.backend.asarray(
+        np.zeros(0, dtype=np.int64))), ValueError, "empty"),
+    (lambda: _fit(X=np.zeros((20, 2), dtype=np.int64)), TypeError, "floating"),
+    (lambda: _fit(X=dl.backend.asarray(np.zeros(20))), ValueError, "2-D"),
+    (lambda: _fit(X=dl.backend.asarray(np.full((20, 2), np.nan))), ValueError, "NaN"),
+    (lambda: _fit(X=dl.backend.asarray(np.zeros((20, 3)))), ValueError, "features"),
+    (lambda: _fit(X="data"), TypeError, "X"),
+    (lambda: _fit(y=None), TypeError, "y"),
+    (lambda: _fit(model="mlp"), TypeError, "model"),
+    (lambda: _fit(loss=SoftmaxCrossEntropy), TypeError, "parentheses"),
+    (lambda: _fit(optimizer="adam"), TypeError, "optimizer"),
+    (lambda: _fit(validation=np.zeros((3, 2))), TypeError, "validation"),
+    (lambda: _fit(validation=(dl.backend.asarray(np.zeros((5, 2))),
+                              dl.backend.asarray(np.zeros(4, dtype=np.int64)))),
+     ValueError, "validation"),
+    (lambda: _fit(validation=(dl.backend.asarray(np.zeros((5, 3))),
+                              dl.backend.asarray(np.zeros(5, dtype=np.int64)))),
+     ValueError, "features"),
+    (lambda: _fit(schedule="cosine"), TypeError, "schedule"),
+    (lambda: _fit(callbacks=[print]), TypeError, r"callbacks\[0\]"),
+    (lambda: _fit(progress="yes"), TypeError, "progress"),
+    (lambda: _fit(rng="seed"), TypeError, "rng"),
+    (lambda: _fit(rng=-1), ValueError, "rng"),
+    (lambda: _fit(callbacks=[EarlyStopping()]), ValueError, "validation"),
+    (lambda: EarlyStopping(monitor="val_acc"), ValueError, "monitor"),
+    (lambda: EarlyStopping(patience=-1), ValueError, "patience"),
+    (lambda: EarlyStopping(min_delta=-0.1), ValueError, "min_delta"),
+    (lambda: EarlyStopping(mode="up"), ValueError, "mode"),
+    (lambda: Recorder(5), TypeError, "fn"),
+    (lambda: Recorder(print, every=0), ValueError, "every"),
+    (lambda: evaluate(_mlp(), SoftmaxCrossEntropy(), np.zeros((0, 2), np.float32),
+                      np.zeros(0, np.int64)), ValueError, "empty"),
+    (lambda: evaluate(_mlp(), SoftmaxCrossEntropy(), np.zeros((4, 2), np.float32),
+                      np.zeros(4, np.int64), batch_size=0), ValueError, "batch_size"),
+    (lambda: predict(_mlp(), np.zeros((4, 2), dtype=np.int32)), TypeError, "floating"),
+    (lambda: predict(_mlp(), np.zeros((0, 2), np.float32)), ValueError, "empty"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", BAD, ids=[f"bad{i}" for i in range(len(BAD))])
+def test_bad_inputs(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_mixed_backends_rejected():
+    model, loss, opt, X, y = _setup()
+    with dl.use_backend("array_api_strict"):
+        Xs = dl.backend.asarray(dl.to_numpy(X))
+    with pytest.raises(TypeError, match="backends"):
+        fit(model, loss, opt, Xs, y, epochs=1, progress=False)
