@@ -781,7 +781,9 @@ def softmax_cross_entropy(logits: Array, labels: Array) -> Array:
         )
     _non_empty("softmax_cross_entropy", logits, "logits")
     onehot = xp.astype(labels[:, None] == xp.arange(c, dtype=labels.dtype)[None, :], logits.dtype)
-    return -xp.sum(onehot * log_softmax(logits, axis=1)) / n
+    # mean over the batch of the per-example loss (xp.mean keeps float32 on NumPy 1.x too,
+    # where a float32 scalar divided by a Python int would become float64)
+    return -xp.mean(xp.sum(onehot * log_softmax(logits, axis=1), axis=1))
 
 
 def mse(pred: Array, target: Array) -> Array:
