@@ -20,6 +20,8 @@ def _dtype_str(dtype: Any) -> str:
 
 def is_floating(xp: Any, x: Any) -> bool:
     """True when ``x`` has a real floating dtype (float16/32/64)."""
+    if type(x) is np.ndarray:  # fast path: numpy.isdtype costs ~10 us a call
+        return x.dtype.kind == "f"
     return bool(xp.isdtype(x.dtype, "real floating"))
 
 

@@ -175,6 +175,8 @@ def _is_cupy_array(x: Any) -> bool:
 
 def is_array(x: Any) -> bool:
     """True for a NumPy, CuPy or array-api-strict array (not for lists or scalars)."""
+    if type(x) is np.ndarray:  # fast path for the common case
+        return True
     import array_api_compat
 
     return array_api_compat.is_array_api_obj(x) and not isinstance(x, np.generic)
@@ -204,6 +206,12 @@ def namespace(*arrays: Any, fn: str = "dnnlib") -> ModuleType:
         When the arrays come from two backends (for example a NumPy and a CuPy
         array): dnnlib never copies between CPU and GPU behind your back.
     """
+    # Fast path, the training loop's case: only NumPy arrays. Same answer as the generic
+    # detection below (array_api_compat's NumPy namespace), ~4 us cheaper a call.
+    if arrays and all(type(a) is np.ndarray for a in arrays):
+        import array_api_compat.numpy as npx  # already imported: a dict look-up
+
+        return npx
     import array_api_compat
 
     found = [a for a in arrays if a is not None and is_array(a)]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import backend as B
-from .layers import Layer, Parameter
+from .layers import Dense, Layer, Parameter
 
 __all__ = ["Sequential"]
 
@@ -83,10 +83,18 @@ class Sequential(Layer):
         self.cache = True
         return x
 
-    def backward(self, dout: Any) -> Any:
-        """Run every layer's backward in reverse order; returns ``dx`` for the input."""
+    def backward(self, dout: Any, *, need_input_grad: bool = True) -> Any:
+        """Run every layer's backward in reverse order; returns ``dx`` for the input.
+
+        With ``need_input_grad=False`` a first :class:`~dnnlib.layers.Dense` layer skips
+        the input gradient (nobody needs the gradient with respect to the data) and
+        None is returned; the parameters' gradients are the same. ``fit`` uses it.
+        """
         self._require_cache("backward")
+        first = self.layers[0] if self.layers else None
         for layer in reversed(self.layers):
+            if layer is first and not need_input_grad and isinstance(layer, Dense):
+                return layer.backward(dout, need_dx=False)
             dout = layer.backward(dout)
         return dout
 

@@ -90,10 +90,27 @@ def _div_into(a: Any, b: Any, out: Any, xp: Any) -> None:
         out[...] = a / b
 
 
+def _mul_into(a: Any, b: Any, out: Any) -> None:
+    """``out[...] = a * b`` in one pass on NumPy (``out=``), two elsewhere."""
+    if _NUMPY_FAST_PATH and isinstance(out, np.ndarray) and isinstance(a, np.ndarray):
+        np.multiply(a, b, out=out)
+    else:
+        out[...] = a
+        out *= b
+
+
+def _sub_into(a: Any, b: Any, out: Any) -> None:
+    """``out[...] = a - b`` in one pass on NumPy (``out=``), two elsewhere."""
+    if _NUMPY_FAST_PATH and isinstance(out, np.ndarray) and isinstance(a, np.ndarray):
+        np.subtract(a, b, out=out)
+    else:
+        out[...] = a
+        out -= b
+
+
 def _axpy_into(y: Any, alpha: float, x: Any, tmp: Any) -> None:
     """``y += alpha * x`` through the scratch array ``tmp`` (no allocation)."""
-    tmp[...] = x
-    tmp *= alpha
+    _mul_into(x, alpha, tmp)
     y += tmp
 
 
@@ -439,8 +456,7 @@ class RMSProp(Optimizer):
         g = self._decayed_grad(p, self.weight_decay, t0)
         v = st["square_avg"]
         v *= self.alpha                                             # v = alpha v + (1-alpha) g^2
-        t1[...] = g
-        t1 *= g
+        _mul_into(g, g, t1)
         t1 *= 1.0 - self.alpha
         v += t1
         _sqrt_into(v, t1, xp)                                       # sqrt(v) + eps
@@ -530,13 +546,11 @@ class Adam(Optimizer):
         else:
             g = self._decayed_grad(p, self.weight_decay, t0)        # Adam: g + wd theta
         m, v = st["exp_avg"], st["exp_avg_sq"]
-        t1[...] = g                                                 # m += (1-b1)(g - m)
-        t1 -= m
+        _sub_into(g, m, t1)                                         # m += (1-b1)(g - m)
         t1 *= 1.0 - b1
         m += t1
         v *= b2                                                     # v = b2 v + (1-b2) g^2
-        t1[...] = g
-        t1 *= g
+        _mul_into(g, g, t1)
         t1 *= 1.0 - b2
         v += t1
         step_size = self.lr / (1.0 - b1**t)

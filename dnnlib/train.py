@@ -47,6 +47,7 @@ import numpy as np
 from . import backend as B
 from ._validation import as_float_array, check_int
 from .data import batches
+from .model import Sequential
 from .optim import as_schedule, lr_find
 
 __all__ = [
@@ -502,6 +503,15 @@ def _live_arrays(model: Any) -> dict[str, Any]:
     return live
 
 
+def _backward(model: Any, dout: Any) -> None:
+    """The backward pass of a training step: parameter gradients only. A Sequential
+    skips the gradient with respect to the data (its first Dense layer's ``dx``)."""
+    if isinstance(model, Sequential):
+        model.backward(dout, need_input_grad=False)
+    else:
+        model.backward(dout)
+
+
 def _progress_bar(total: int) -> Any:
     try:
         from tqdm.auto import tqdm
@@ -662,7 +672,7 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int = 10,
                 for k, v in _live_arrays(model).items():
                     snapshot[k][...] = v
                 last_finite = value
-                model.backward(loss.backward())
+                _backward(model, loss.backward())
                 optimizer.step()
                 history.steps["loss"].append(value)
                 history.steps["lr"].append(optimizer.lr)

@@ -263,3 +263,24 @@ def test_sequential_passes_dnnlib_gradcheck(xp):
     x = B.asarray(np.random.default_rng(0).standard_normal((6, 3)))
     result = gradcheck.check_gradients(model, x)
     assert result.ok and result.max_rel_error <= 1e-7, result
+
+
+# --------------------------------------------------------------------------- fast paths
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_skipping_the_input_gradient_leaves_parameter_gradients_unchanged(xp, n):
+    """``need_input_grad=False`` (used by fit) skips ``dx`` of the first Dense layer only."""
+    from dnnlib.layers import Dense, ReLU
+
+    def run(need):
+        m = Sequential(Dense(4, 5, rng=1, dtype="float64"), ReLU(),
+                       Dense(5, 3, rng=2, dtype="float64"))
+        x = B.asarray(np.random.default_rng(0).normal(size=(n, 4)), dtype=xp.float64)
+        out = m(x)
+        dx = m.backward(xp.ones_like(out), need_input_grad=need)
+        return dx, [dl.to_numpy(p.grad) for p in m.params]
+
+    dx_full, grads_full = run(True)
+    dx_none, grads_none = run(False)
+    assert dx_none is None and dx_full.shape == (n, 4)
+    for a, b in zip(grads_full, grads_none, strict=True):
+        np.testing.assert_array_equal(a, b)
