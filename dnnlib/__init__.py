@@ -15,7 +15,7 @@ CuPy are imported only when a plot, a widget or the GPU is asked for.
 
 Submodules (each an attribute of the package, loaded on first use):
 ``backend, functional, layers, model, losses, optim, train, data, gradcheck,
-checkpoint, autograd, playground, plot, widgets, exercises``.
+checkpoint, autograd, diagnostics, playground, plot, widgets, exercises``.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ _SUBMODULES = (
     "gradcheck",
     "checkpoint",
     "autograd",
+    "diagnostics",
     "playground",
     "plot",
     "widgets",
