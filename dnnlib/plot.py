@@ -413,3 +413,323 @@ def loss_curves(curves: Any, *, title: str = "Learning curves", xlabel: str = "e
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
+
+
+# --------------------------------------------------------------------------- chapter 5
+_OP_SYMBOLS = {"+": "+", "-": "\u2212", "*": "\u00d7", "/": "\u00f7", "neg": "\u2212x",
+               "sigmoid": "\u03c3", "leaky_relu": "lrelu"}
+
+
+def _op_symbol(op: str) -> str:
+    """A short symbol for a :class:`~dnnlib.autograd.Value` operation (``"**2"`` -> ``"x^2"``)."""
+    if op in _OP_SYMBOLS:
+        return _OP_SYMBOLS[op]
+    if op in ("**2", "**3"):
+        return "x" + {"2": "\u00b2", "3": "\u00b3"}[op[2:]]
+    if op.startswith("**"):
+        return "x^" + op[2:]
+    if op.endswith("**"):
+        return op[:-2] + "^x"
+    return op
+
+
+def _node_set(which: Any, nodes: Sequence[Any], name: str, fn: str) -> set[int]:
+    """ids of the nodes selected by ``which`` (True: all, False: none, or a collection)."""
+    if which is True:
+        return {id(n) for n in nodes}
+    if which is False or which is None:
+        return set()
+    try:
+        chosen = list(which)
+    except TypeError:
+        raise TypeError(f"{fn}: {name} must be a bool or a collection of Values, got "
+                        f"{type(which).__name__}") from None
+    known = {id(n) for n in nodes}
+    ids = set()
+    for v in chosen:
+        if id(v) not in known:
+            raise ValueError(f"{fn}: {name} holds {v!r}, which is not a node of the graph")
+        ids.add(id(v))
+    return ids
+
+
+def computation_graph(root: Any, *, show_data: Any = True, show_grad: Any = True,
+                      highlight: Any = (), title: str = "A computational graph",
+                      ax: Any = None, figsize: tuple[float, float] | None = None,
+                      fontsize: float = 8.5, fmt: str = "{:.3f}",
+                      unit: float = 0.62) -> Figure:
+    r"""Draw the computational graph of a scalar :class:`~dnnlib.autograd.Value`.
+
+    Each node is a box with three lines: its label, its value (``data``, black) and
+    the gradient of the output with respect to it (``grad``, red). The operation
+    that produced it sits in a small circle on its left, fed by arrows from its
+    operands. Columns follow
+    :func:`dnnlib.autograd.layout` (forward pass from left to right). Inputs and
+    parameters (leaves) are blue, computed nodes white, ``highlight`` ed nodes
+    orange. Our own matplotlib code: no Graphviz needed.
+
+    Parameters
+    ----------
+    root : Value
+        The output of the graph (usually the loss :math:`L`).
+    show_data, show_grad : bool or collection of Value
+        Which values and gradients to print; the others show ``?`` (the step-through
+        of chapter 5 reveals them step by step).
+    highlight : collection of Value
+        Nodes drawn in orange (the ones computed in the current step).
+    title : str
+        The axes title.
+    ax : matplotlib Axes, optional
+        Draw into this axes; by default a new figure sized to the graph.
+    figsize : (float, float), optional
+        Size of the new figure (default: ``unit`` inches per layout unit).
+    fontsize : float
+        Size of the text in the boxes, in points.
+    fmt : str
+        Format of the numbers.
+    unit : float
+        Inches per layout unit, for the default ``figsize``.
+
+    Returns
+    -------
+    Figure
+
+    Notes
+    -----
+    Chapter 5: a node :math:`v` shows :math:`v` and :math:`\bar v = \partial L /
+    \partial v`; backpropagation fills the :math:`\bar v` from right to left,
+    :math:`\bar u \mathrel{+}= \bar v\, \partial v / \partial u` along every edge
+    :math:`u \to v`.
+
+    Examples
+    --------
+    >>> from dnnlib.autograd import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> L = (a * b).tanh(); L.label = "L"
+    >>> L.backward()
+    >>> fig = computation_graph(L, title="L = tanh(ab)")
+    >>> fig.axes[0].get_title()
+    'L = tanh(ab)'
+    """
+    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+
+    from . import autograd as AG
+
+    fn = "plot.computation_graph"
+    if not isinstance(root, AG.Value):
+        raise TypeError(f"{fn}: root must be a dnnlib.autograd.Value, got "
+                        f"{type(root).__name__}")
+    nodes, edges = AG.graph(root)
+    data_ids = _node_set(show_data, nodes, "show_data", fn)
+    grad_ids = _node_set(show_grad, nodes, "show_grad", fn)
+    hi_ids = _node_set(highlight, nodes, "highlight", fn)
+    pos = AG.layout(root)
+    xgap, ygap = 1.8, 1.1  # layout units between columns and rows
+    bw, r = 1.0, 0.21  # box width, radius of the operation's circle
+    bh = 0.9  # three lines: label, data, grad
+    xy = {id(n): (pos[n][0] * xgap, -pos[n][1] * ygap) for n in nodes}
+    xs = [p[0] for p in xy.values()]
+    ys = [p[1] for p in xy.values()]
+    x0, x1 = min(xs) - bw / 2 - 0.1, max(xs) + bw / 2 + 0.1
+    y0, y1 = min(ys) - bh / 2 - 0.1, max(ys) + bh / 2 + 0.1
+    if ax is None:
+        size = figsize or ((x1 - x0) * unit, (y1 - y0) * unit + 0.45)
+        fig, ax = new_figure(figsize=size)
+    else:
+        fig = ax.figure
+
+    def op_centre(n: Any) -> tuple[float, float]:
+        x, y = xy[id(n)]
+        return x - bw / 2 - r, y
+
+    for u, v in edges:  # operand -> the operation that uses it
+        (xu, yu), (xv, yv) = xy[id(u)], op_centre(v)
+        ax.add_patch(FancyArrowPatch((xu + bw / 2, yu), (xv - r, yv), arrowstyle="-|>",
+                                     mutation_scale=8, color="0.45", lw=0.9,
+                                     shrinkA=0, shrinkB=0, zorder=1))
+    for n in nodes:
+        x, y = xy[id(n)]
+        if id(n) in hi_ids:
+            face = "#FFD28A"
+        elif n.is_leaf:
+            face = "#D6EAF8"
+        else:
+            face = "white"
+        ax.add_patch(FancyBboxPatch((x - bw / 2, y - bh / 2), bw, bh,
+                                    boxstyle="round,pad=0,rounding_size=0.08",
+                                    facecolor=face, edgecolor="black",
+                                    lw=1.6 if n is root else 0.9, zorder=2))
+        data = fmt.format(n.data) if id(n) in data_ids else "?"
+        grad = fmt.format(n.grad) if id(n) in grad_ids else "?"
+        ax.text(x, y + 0.26, n.label or "", ha="center", va="center", fontsize=fontsize,
+                fontweight="bold", zorder=3)
+        ax.text(x, y, data, ha="center", va="center", fontsize=fontsize,
+                color="black" if id(n) in data_ids else "0.55", zorder=3)
+        ax.text(x, y - 0.26, grad, ha="center", va="center", fontsize=fontsize,
+                color="#B03A2E" if id(n) in grad_ids else "0.55", zorder=3)
+        if not n.is_leaf:
+            cx, cy = op_centre(n)
+            ax.add_patch(Circle((cx, cy), r, facecolor="#F2F3F4", edgecolor="black", lw=0.8,
+                                zorder=2))
+            ax.plot([cx + r, x - bw / 2], [cy, y], color="black", lw=0.8, zorder=1)
+            sym = _op_symbol(n.op)
+            ax.text(cx, cy, sym, ha="center", va="center", zorder=3,
+                    fontsize=fontsize * (1.0 if len(sym) <= 2 else 0.8))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(title)
+    return fig
+
+
+__all__ += ["computation_graph"]
+
+
+# --------------------------------------------------------------------------- chapter 6
+def confusion_matrix(y_true: Any, y_pred: Any, *, num_classes: int | None = None,
+                     class_names: Sequence[str] | None = None, ax: Any = None,
+                     title: str = "Confusion matrix",
+                     figsize: tuple[float, float] = (4.8, 4.2)) -> Figure:
+    r"""Draw the confusion matrix of integer labels: row = true class, column = predicted.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of int, shape (N,)
+        True and predicted classes in ``{0, ..., C-1}`` (any backend).
+    num_classes : int, optional
+        ``C``; default ``max(y_true, y_pred) + 1``.
+    class_names : sequence of str, optional
+        Tick labels (default ``0, 1, ...``).
+
+    Returns
+    -------
+    Figure
+        One axes; cell ``(i, j)`` shows :math:`M_{ij}`, the number of examples of class
+        ``i`` predicted as ``j``; the diagonal holds the correct predictions. The counts
+        are in ``fig.confusion`` (a ``(C, C)`` int array).
+
+    Notes
+    -----
+    :math:`M_{ij} = \#\{n : y_n = i,\ \hat y_n = j\}`; accuracy is
+    :math:`\operatorname{tr} M / N` (Chapter 6).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = confusion_matrix(np.array([0, 1, 1]), np.array([0, 0, 1]))
+    >>> fig.confusion.tolist()
+    [[1, 0], [1, 1]]
+    """
+    fn = "plot.confusion_matrix"
+    t = _host(y_true, "y_true", fn)
+    p = _host(y_pred, "y_pred", fn)
+    for name, a in (("y_true", t), ("y_pred", p)):
+        if a.ndim != 1 or a.dtype.kind not in "iu":
+            raise TypeError(f"{fn}: {name} must be a 1-D array of int class labels, got "
+                            f"dtype {a.dtype} and shape {a.shape}")
+        if a.size and a.min() < 0:
+            raise ValueError(f"{fn}: {name} must hold labels >= 0, got {int(a.min())}")
+    if t.shape != p.shape:
+        raise ValueError(f"{fn}: y_true and y_pred must have the same shape, got {t.shape} "
+                         f"and {p.shape}")
+    top = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
+    c = top if num_classes is None else int(num_classes)
+    if c < max(top, 1):
+        raise ValueError(f"{fn}: num_classes must be >= {max(top, 1)} (the largest label + 1), "
+                         f"got {num_classes}")
+    names = [str(k) for k in range(c)] if class_names is None else [str(s) for s in class_names]
+    if len(names) != c:
+        raise ValueError(f"{fn}: class_names must have {c} entries, got {len(names)}")
+    m = np.bincount(t.astype(np.int64) * c + p.astype(np.int64), minlength=c * c).reshape(c, c)
+    if ax is None:
+        fig, ax = new_figure(figsize=figsize)
+    else:
+        fig = ax.figure
+    im = ax.imshow(m, cmap="Blues", vmin=0, vmax=max(int(m.max()), 1))
+    half = max(int(m.max()), 1) / 2
+    for i in range(c):
+        for j in range(c):
+            if m[i, j]:
+                ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=8,
+                        color="white" if m[i, j] > half else ("black" if i == j else "#B00000"))
+    ax.set_xticks(range(c), names)
+    ax.set_yticks(range(c), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="number of examples", shrink=0.8)
+    fig.confusion = m
+    return fig
+
+
+def digit_grid(images: Any, *, titles: Sequence[str] | None = None, ncols: int = 10,
+               image_shape: tuple[int, int] = (8, 8), title: str | None = None,
+               title_colors: Sequence[str] | None = None, cell_size: float = 0.8) -> Figure:
+    """Show small grey-scale images (rows of pixels) in a grid, with optional captions.
+
+    Parameters
+    ----------
+    images : array, shape (K, H*W) or (K, H, W)
+        One image per row (for example ``load_digits(as_float=False)`` pixels).
+    titles : sequence of str, optional
+        A caption per image (for example ``"7 -> 9"``: true -> predicted).
+    ncols : int
+        Images per row of the grid.
+    image_shape : (H, W)
+        Shape of one image when ``images`` is 2-D.
+    title_colors : sequence of str, optional
+        A colour per caption.
+    cell_size : float
+        Inches per image.
+
+    Returns
+    -------
+    Figure
+        Dark pixels are high values (ink), as on paper.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = digit_grid(np.zeros((3, 64)), titles=["a", "b", "c"], ncols=2)
+    >>> len(fig.axes), fig.axes[2].get_title()
+    (4, 'c')
+    """
+    fn = "plot.digit_grid"
+    a = _host(images, "images", fn).astype(np.float64)
+    h, w = (int(s) for s in image_shape)
+    if a.ndim == 2:
+        if a.shape[1] != h * w:
+            raise ValueError(f"{fn}: images of {a.shape[1]} pixels do not fit image_shape "
+                             f"{(h, w)}")
+        a = a.reshape(-1, h, w)
+    if a.ndim != 3 or a.shape[0] == 0:
+        raise ValueError(f"{fn}: images must have shape (K, H*W) or (K, H, W) with K > 0, "
+                         f"got {a.shape}")
+    k = a.shape[0]
+    if titles is not None and len(titles) != k:
+        raise ValueError(f"{fn}: titles must have one entry per image ({k}), got {len(titles)}")
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"{fn}: ncols must be a positive int, got {ncols!r}")
+    cols = min(ncols, k)
+    rows = -(-k // cols)
+    extra = 0.35 if titles is not None else 0.1
+    fig, axes = new_figure(figsize=(cols * cell_size, rows * (cell_size + extra) +
+                                    (0.35 if title else 0.0)), nrows=rows, ncols=cols)
+    axes = np.atleast_1d(axes).ravel()
+    lo, hi = float(a.min()), float(a.max())
+    for i, ax in enumerate(axes):
+        ax.set_axis_off()
+        if i >= k:
+            continue
+        ax.imshow(a[i], cmap="gray_r", vmin=lo, vmax=hi if hi > lo else lo + 1.0,
+                  interpolation="nearest")
+        if titles is not None:
+            color = "black" if title_colors is None else title_colors[i]
+            ax.set_title(str(titles[i]), fontsize=8, color=color, pad=2)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+__all__ += ["confusion_matrix", "digit_grid"]
