@@ -1,0 +1,352 @@
+"""Checkers for the exercises of chapter 3 (cross-entropy loss).
+
+* :func:`check_bce_with_logits`: ``bce_with_logits(z, y)``, the mean binary
+  cross-entropy of :math:`\\sigma(z)` against ``y``, finite for logits of any size.
+* :func:`check_bce_with_logits_grad`: ``bce_with_logits_grad(z, y)``, its gradient
+  :math:`(\\sigma(z) - y) / N` with respect to the logits.
+* :func:`check_softmax_cross_entropy`: ``softmax_cross_entropy(logits, labels)``,
+  the mean over the batch of :math:`-\\log \\operatorname{softmax}(z_n)_{y_n}`.
+
+Each checker prints feedback and returns a
+:class:`~dnnlib.exercises._checker.CheckResult`. The cases with huge logits
+(:math:`|z| = 1000`) also fail when the reader's code makes NumPy warn (an overflow
+in ``exp``, a ``log(0)``), even where the value happens to come out right: that is
+the naive formula at work.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._checker import Checker, CheckResult
+
+__all__ = [
+    "check_bce_with_logits",
+    "check_bce_with_logits_grad",
+    "check_softmax_cross_entropy",
+]
+
+
+# --------------------------------------------------------------------------- references
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(z))  # never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _bce_terms(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-entry loss max(z, 0) - z y + log(1 + e^{-|z|}), in float64."""
+    z, y = np.asarray(z, np.float64), np.asarray(y, np.float64)
+    return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+
+def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    d = z - np.max(z, axis=axis, keepdims=True)
+    return d - np.log(np.sum(np.exp(d), axis=axis, keepdims=True))
+
+
+def _picked(m: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return m[np.arange(m.shape[0]), labels]
+
+
+def _call(chk: Checker, fn: Callable[..., Any], *args: Any) -> tuple[Any, list[str]]:
+    """Call the reader's function; also return the texts of NumPy's RuntimeWarnings."""
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="warn", divide="warn", invalid="warn"):
+        warnings.simplefilter("always")
+        out = chk.call(fn, *args)
+    texts = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    return out, texts
+
+
+def _expect_scalar(chk: Checker, got: Any, n: int, c: int | None = None) -> np.ndarray:
+    """``got`` as a 0-d float64 array (a one-element array is accepted), or fail."""
+    arr = chk.expect_array(got)
+    if arr.size == 1:
+        return np.asarray(arr, dtype=np.float64).reshape(())
+    shape = tuple(arr.shape)
+    if shape == (n,) or shape == (n, 1):
+        chk.fail(f"{chk.name} returned an array of shape {shape}, one loss per example. "
+                 "Likely mistake: a missing mean over the batch; return one number, the "
+                 "mean of the N losses")
+    if c is not None and shape == (c,):
+        chk.fail(f"{chk.name} returned an array of shape {shape}, one value per class. "
+                 "Likely mistake: wrong axis; sum the terms over the classes (axis 1), then "
+                 "take the mean over the examples (axis 0)")
+    if c is not None and shape == (n, c):
+        chk.fail(f"{chk.name} returned the whole (N, C) = {shape} array of terms; pick the "
+                 "correct class of each row, then take the mean over the batch")
+    chk.fail(f"{chk.name} returned an array of shape {shape}; expected one number (a float "
+             "or a 0-d array), the mean over the batch")
+    return arr  # pragma: no cover
+
+
+def _no_warnings(chk: Checker, texts: list[str], advice: str) -> None:
+    if texts:
+        chk.fail(f"NumPy warned while running {chk.name}: {texts[0]!r}. {advice}")
+
+
+_BCE_NAIVE = ("this is the naive formula -[y log(sigmoid(z)) + (1 - y) log(1 - sigmoid(z))]: "
+              "sigmoid(1000) rounds to exactly 1, so log(1 - 1) = -inf (and exp(1000) "
+              "overflows). Rewrite the loss with the logits: max(z, 0) - z y + "
+              "log(1 + exp(-|z|)), where exp only ever sees -|z| <= 0")
+_SIGMOID_ADVICE = ("The naive sigmoid 1 / (1 + exp(-z)) overflows for z = -1000; compute "
+                   "exp(-|z|) only (chapter 2's stable sigmoid), or use dnnlib.functional."
+                   "sigmoid")
+
+
+# --------------------------------------------------------------------------- exercise 1
+def check_bce_with_logits(bce_with_logits: Callable[..., Any], *, verbose: bool = True
+                          ) -> CheckResult:
+    r"""Check ``bce_with_logits(z, y) -> float``: the mean binary cross-entropy from logits.
+
+    :math:`\mathcal{L} = \frac1N \sum_n \big[\max(z_n, 0) - z_n y_n + \log(1 +
+    e^{-|z_n|})\big]`, the loss of chapter 3 with :math:`a = \sigma(z)`. Cases:
+    ordinary logits, :math:`z = 0` (the loss is :math:`\log 2`), and logits of
+    :math:`\pm 1000` in float64 and float32, where the naive formula gives NaN or
+    infinity and a clipped probability gives a loss that is far too small.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def bce_with_logits(z, y):
+    ...     return np.mean(np.logaddexp(0.0, z) - z * y)
+    >>> check_bce_with_logits(bce_with_logits, verbose=False).passed
+    True
+    """
+    chk = Checker("bce_with_logits")
+    fn = bce_with_logits
+
+    def usual_mistakes(z: np.ndarray, y: np.ndarray) -> list[tuple[Any, str]]:
+        n = z.size
+        t = _bce_terms(z, y)
+        return [
+            (np.sum(t), "you summed over the batch; the loss is the mean: divide by N"),
+            (-np.mean(t), "the sign is flipped: the loss is the NEGATIVE log-likelihood, "
+                          "and it is >= 0"),
+            (np.mean(_bce_terms(z, 1.0 - y)), "you swapped y and 1 - y: the term y log a "
+                                              "belongs to the label 1"),
+            (np.mean(np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))),
+             "you dropped the -z y term: the loss is softplus(z) - z y"),
+            (np.mean(t + 2 * z * y), "the z y term has the wrong sign: the loss is "
+                                     "softplus(z) - z y"),
+            (np.sum(t) / (n - 1) if n > 1 else np.nan,
+             "you divided by N - 1; the mean divides by N"),
+        ]
+
+    @chk.case("ordinary logits: a batch of 5, z from -2 to 3, labels 0 and 1")
+    def _():
+        z = np.array([-2.0, -0.5, 0.0, 1.0, 3.0])
+        y = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+        got, _w = _call(chk, fn, z.copy(), y.copy())
+        got = _expect_scalar(chk, got, z.size)
+        chk.expect_close(got, np.mean(_bce_terms(z, y)), mistakes=usual_mistakes(z, y))
+
+    @chk.case("edge case: z = 0 means a = 1/2, so the loss is log 2 for either label")
+    def _():
+        z, y = np.zeros(4), np.array([0.0, 1.0, 0.0, 1.0])
+        got, _w = _call(chk, fn, z.copy(), y.copy())
+        got = _expect_scalar(chk, got, z.size)
+        chk.expect_close(got, np.log(2.0), mistakes=usual_mistakes(z, y))
+
+    def huge(dtype: Any) -> None:
+        z = np.array([1000.0, -1000.0, 1000.0, -1000.0], dtype=dtype)
+        y = np.array([1.0, 0.0, 0.0, 1.0], dtype=dtype)  # right, right, wrong, wrong
+        want = np.mean(_bce_terms(z, y))  # (0 + 0 + 1000 + 1000) / 4 = 500
+        got, texts = _call(chk, fn, z.copy(), y.copy())
+        got = _expect_scalar(chk, got, z.size)
+        if not np.isfinite(got):
+            chk.fail(f"the loss is {float(got)} for logits of +-1000. Likely mistake: "
+                     + _BCE_NAIVE)
+        if 0.0 <= float(got) < 0.5 * want:
+            chk.fail(f"the loss is {float(got):.4g}, far below {want:.4g}: a confident "
+                     "wrong prediction (z = -1000 for y = 1) must cost |z| = 1000. Likely "
+                     "mistake: you clipped a = sigmoid(z) into [eps, 1 - eps] (or added eps "
+                     "inside the log), which caps every loss at -log(eps); use the logits "
+                     "form max(z, 0) - z y + log(1 + exp(-|z|)) instead")
+        _no_warnings(chk, texts, "The value is right, but exp overflowed on the way: keep "
+                     "every exponent <= 0, as in max(z, 0) - z y + log(1 + exp(-|z|))")
+        chk.expect_close(got, want, rtol=1e-5, mistakes=usual_mistakes(z, y))
+
+    @chk.case("huge logits in float64: z = +-1000, two right and two wrong -> 500")
+    def _():
+        huge(np.float64)
+
+    @chk.case("huge logits in float32 (the default dtype of training)")
+    def _():
+        huge(np.float32)
+
+    return chk.run(fn, verbose=verbose)
+
+
+# --------------------------------------------------------------------------- exercise 2
+def check_bce_with_logits_grad(bce_with_logits_grad: Callable[..., Any], *,
+                               verbose: bool = True) -> CheckResult:
+    r"""Check ``bce_with_logits_grad(z, y) -> dz``: the gradient of the mean loss.
+
+    :math:`\partial \mathcal{L} / \partial z_n = (\sigma(z_n) - y_n) / N`, shaped like
+    ``z``, with ``N = z.size``. Cases: a batch of 5, a column of shape ``(4, 1)``,
+    and logits of :math:`\pm 1000` in float64 and float32 (finite, no overflow).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dnnlib.functional import sigmoid
+    >>> def bce_with_logits_grad(z, y):
+    ...     return (sigmoid(z) - y) / z.size
+    >>> check_bce_with_logits_grad(bce_with_logits_grad, verbose=False).passed
+    True
+    """
+    chk = Checker("bce_with_logits_grad")
+    fn = bce_with_logits_grad
+
+    def mistakes(z: np.ndarray, y: np.ndarray) -> list[tuple[Any, str]]:
+        n = z.size
+        a = _sigmoid(z)
+        with np.errstate(all="ignore"):
+            dl_da = (a - y) / (a * (1.0 - a)) / n
+        return [
+            ((a - y), "you forgot to divide by N: the loss is a mean over the batch, so "
+                      "each example's gradient is (sigmoid(z) - y) / N"),
+            ((y - a) / n, "the sign is flipped: dL/dz = (sigmoid(z) - y) / N, positive when "
+                          "the prediction is above the label"),
+            ((z - y) / n, "you used z where sigmoid(z) belongs: dL/dz = (a - y) / N with "
+                          "a = sigmoid(z)"),
+            ((a - y) * a * (1.0 - a) / n,
+             "you multiplied by sigmoid'(z) = a (1 - a); for the cross-entropy that factor "
+             "cancels against the denominator of dL/da, leaving (a - y) / N"),
+            (2.0 * (a - y) * a * (1.0 - a) / n,
+             "that is the gradient of the squared error (a - y)^2, not of the "
+             "cross-entropy"),
+            (dl_da, "that is dL/da, the gradient with respect to the probability a; "
+                    "multiply by da/dz = a (1 - a) to get dL/dz = (a - y) / N"),
+        ]
+
+    def run_case(z: np.ndarray, y: np.ndarray, *, huge: bool = False) -> None:
+        got, texts = _call(chk, fn, z.copy(), y.copy())
+        arr = chk.expect_shape(got, z.shape, mistakes=[
+            ((), "you returned one number; the gradient has one entry per logit, shaped "
+                 "like z"),
+            ((1,), "you returned one number; the gradient has one entry per logit, shaped "
+                   "like z"),
+        ])
+        if huge:
+            if not np.all(np.isfinite(arr)):
+                chk.fail("the gradient is not finite for logits of +-1000. " + _SIGMOID_ADVICE)
+            _no_warnings(chk, texts, _SIGMOID_ADVICE + ". The value may be right here, but "
+                         "the same code gives NaN once the overflow meets a division")
+        want = (_sigmoid(z.astype(np.float64)) - y) / z.size
+        chk.expect_close(arr, want, rtol=1e-5, atol=1e-7 if huge else 1e-8,
+                         mistakes=mistakes(z.astype(np.float64), y.astype(np.float64)))
+
+    @chk.case("a batch of 5 logits from -2 to 3, labels 0 and 1")
+    def _():
+        run_case(np.array([-2.0, -0.5, 0.0, 1.0, 3.0]), np.array([0.0, 1.0, 1.0, 0.0, 1.0]))
+
+    @chk.case("a column of logits, shape (4, 1) -> gradient of shape (4, 1)")
+    def _():
+        run_case(np.array([[0.5], [-1.5], [2.0], [-0.2]]),
+                 np.array([[1.0], [1.0], [0.0], [0.0]]))
+
+    @chk.case("huge logits in float64: z = +-1000 -> (0, 0, 1/N, -1/N)")
+    def _():
+        run_case(np.array([1000.0, -1000.0, 1000.0, -1000.0]),
+                 np.array([1.0, 0.0, 0.0, 1.0]), huge=True)
+
+    @chk.case("huge logits in float32")
+    def _():
+        run_case(np.array([1000.0, -1000.0, 1000.0, -1000.0], dtype=np.float32),
+                 np.array([1.0, 0.0, 0.0, 1.0], dtype=np.float32), huge=True)
+
+    return chk.run(fn, verbose=verbose)
+
+
+# --------------------------------------------------------------------------- exercise 3
+def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], *,
+                                verbose: bool = True) -> CheckResult:
+    r"""Check ``softmax_cross_entropy(logits, labels) -> float`` (mean over the batch).
+
+    :math:`\mathcal{L} = -\frac1N \sum_n \log \operatorname{softmax}(z_n)_{y_n}` for
+    logits ``(N, C)`` and integer labels ``(N,)``. Cases: ``N = 4, C = 3`` (``N != C``,
+    so a wrong axis or a wrong divisor shows), a batch of one, and huge logits where
+    only the log-sum-exp with the row maximum subtracted stays finite. The feedback
+    names a missing mean, a mean over all ``N * C`` entries, the softmax taken over
+    the wrong axis, a missing log-sum-exp and ``[:, labels]`` indexing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dnnlib.functional import log_softmax
+    >>> def softmax_cross_entropy(logits, labels):
+    ...     n = logits.shape[0]
+    ...     return -np.mean(log_softmax(logits, axis=1)[np.arange(n), labels])
+    >>> check_softmax_cross_entropy(softmax_cross_entropy, verbose=False).passed
+    True
+    """
+    chk = Checker("softmax_cross_entropy")
+    fn = softmax_cross_entropy
+
+    def mistakes(z: np.ndarray, labels: np.ndarray) -> list[tuple[Any, str]]:
+        n, c = z.shape
+        per_example = -_picked(_log_softmax(z, axis=1), labels)
+        m = [
+            (np.sum(per_example), "a missing mean over the batch: you summed the N losses; "
+                                  "divide by N (np.mean over the examples)"),
+            (np.sum(per_example) / (n * c),
+             "you divided by N * C (np.mean over the whole (N, C) array of one-hot terms); "
+             "the mean runs over the N examples only: sum over the classes, then average"),
+            (-np.mean(_picked(_log_softmax(z, axis=0), labels)),
+             "wrong axis: you normalised the softmax over axis 0 (the examples of the "
+             "batch); each row is one example, so normalise over axis 1 (its C classes)"),
+            (-np.mean(_picked(z, labels)),
+             "you forgot the normalisation: -log softmax(z)_y = -z_y + log sum_j exp(z_j); "
+             "the log-sum-exp term is missing"),
+            (-np.mean(_picked(np.exp(_log_softmax(z, axis=1)), labels)),
+             "you forgot the log: the loss is -log p_y, not -p_y"),
+            (np.mean(_picked(_log_softmax(z, axis=1), labels)),
+             "the sign is flipped: the loss is the NEGATIVE log-probability of the label, "
+             "and it is >= 0"),
+        ]
+        if n > 1:
+            m.append((-np.mean(_log_softmax(z, axis=1)[:, labels]),
+                      "you indexed with [:, labels], which picks N * N entries; pick one "
+                      "entry per row with [np.arange(N), labels]"))
+        return m
+
+    def run_case(z: np.ndarray, labels: np.ndarray, *, huge: bool = False) -> None:
+        n, c = z.shape
+        got, texts = _call(chk, fn, z.copy(), labels.copy())
+        got = _expect_scalar(chk, got, n, c)
+        advice = ("Likely mistake: exp of a large logit overflowed. Subtract each row's "
+                  "maximum before exp: log sum_j exp(z_j) = m + log sum_j exp(z_j - m), "
+                  "m = max_j z_j (the log-sum-exp trick)")
+        if huge:
+            if not np.isfinite(got):
+                chk.fail(f"the loss is {float(got)} for logits of +-1000. " + advice)
+            _no_warnings(chk, texts, advice)
+        want = np.mean(-_picked(_log_softmax(z.astype(np.float64), axis=1), labels))
+        chk.expect_close(got, want, rtol=1e-6, mistakes=mistakes(z.astype(np.float64), labels))
+
+    @chk.case("a batch of N = 4 examples, C = 3 classes")
+    def _():
+        g = np.random.default_rng(3)
+        run_case(np.round(g.normal(scale=2.0, size=(4, 3)), 2), np.array([0, 2, 1, 2]))
+
+    @chk.case("a batch of N = 2 examples, C = 5 classes (more classes than examples)")
+    def _():
+        g = np.random.default_rng(4)
+        run_case(np.round(g.normal(size=(2, 5)), 2), np.array([4, 1]))
+
+    @chk.case("edge case: a batch of one example")
+    def _():
+        run_case(np.array([[1.0, 2.0, 0.5, -1.0]]), np.array([1]))
+
+    @chk.case("huge logits: [[1000, 0, -1000], [0, 1000, 0]] with labels [0, 0] -> 500")
+    def _():
+        run_case(np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]]), np.array([0, 0]),
+                 huge=True)
+
+    return chk.run(fn, verbose=verbose)
