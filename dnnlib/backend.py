@@ -278,7 +278,8 @@ def asarray(obj: Any, dtype: Any = None, *, like: Any = None) -> Any:
             obj = np.asarray(obj)
         return m.asarray(obj, dtype=dtype) if dtype is not None else m.asarray(obj)
     arr = np.asarray(obj)
-    if dtype is None and arr.dtype.kind == "f":
+    if dtype is None and arr.dtype.kind == "f" and not isinstance(obj, np.generic):
+        # Python floats and lists take the default dtype; a NumPy scalar keeps its own
         dtype = default_dtype(m)
     return m.asarray(arr, dtype=dtype) if dtype is not None else m.asarray(arr)
 

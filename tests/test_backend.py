@@ -145,3 +145,11 @@ def test_environment_variable_with_a_bad_name_fails_clearly():
     r = _run("import dnnlib", DNNLIB_BACKEND="tensorflow")
     assert r.returncode != 0
     assert "DNNLIB_BACKEND" in r.stderr and "tensorflow" in r.stderr
+
+
+def test_numpy_scalars_keep_their_dtype():
+    import dnnlib.functional as F
+
+    assert B.asarray(np.float64(0.7)).dtype == np.float64
+    assert F.sigmoid(np.float64(0.7)).dtype == np.float64
+    assert F.sigmoid(0.7).dtype == np.float32  # a Python float takes the default dtype
