@@ -1566,7 +1566,7 @@ def gallery(runs: Mapping[str, PlaygroundConfig], epochs: Sequence[int], *,
         hi = lo + 1
     ex = _Gallery(draw, Choice("run", names),
                   Slider("epoch", float(lo), float(hi), value=float(eps[-1]),
-                         frames=[float(e) for e in eps], step=1.0, fmt="{:.0f}"),
+                         frames=[float(e) for e in eps], step=1.0, fmt="{:.0f}", snap=True),
                   title=title, readout=readout, dpi=dpi,
                   max_frames=len(names) * len(eps))
     ex.snapshots = snapshots

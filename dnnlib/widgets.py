@@ -77,6 +77,9 @@ class Slider:
         Shown beside the control (default: ``name``).
     fmt : str
         Format of the value shown (``"{:.2f}"``).
+    snap : bool
+        If True, the live slider also offers only the ``frames`` (a selection slider):
+        for results that exist only at those values, such as precomputed training runs.
 
     Examples
     --------
@@ -92,6 +95,7 @@ class Slider:
     frames: Sequence[float] | None = None
     label: str | None = None
     fmt: str = "{:.2f}"
+    snap: bool = False
 
     def __post_init__(self) -> None:
         fn = f"Slider({self.name!r})"
@@ -134,6 +138,11 @@ class Slider:
         return _fmt_value(float(v), self.fmt)
 
     def make_widget(self, widgets: Any) -> Any:
+        if self.snap:
+            options = [(self.text(v), v) for v in self.options]
+            return widgets.SelectionSlider(options=options, value=self.options[self.start_index()],
+                                           description=self.label or self.name,
+                                           continuous_update=False)
         return widgets.FloatSlider(value=self.value, min=self.min, max=self.max, step=self.step,
                                    description=self.label or self.name, continuous_update=False,
                                    readout_format=self.fmt.strip("{}:") or ".2f")

@@ -142,3 +142,12 @@ def test_importing_dnnlib_does_not_import_matplotlib_or_ipywidgets():
             "import dnnlib.widgets;"
             "assert 'matplotlib' in sys.modules and 'ipywidgets' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_snapping_slider_offers_only_its_frames_live():
+    widgets = pytest.importorskip("ipywidgets")
+    s = Slider("epoch", 0.0, 100.0, value=100.0, frames=[0.0, 10.0, 30.0, 100.0], snap=True)
+    w = s.make_widget(widgets)
+    assert isinstance(w, widgets.SelectionSlider)
+    assert [v for _, v in w.options] == [0.0, 10.0, 30.0, 100.0] and w.value == 100.0
+    assert isinstance(Slider("w", 0.0, 1.0).make_widget(widgets), widgets.FloatSlider)
