@@ -15,7 +15,8 @@ CuPy are imported only when a plot, a widget or the GPU is asked for.
 
 Submodules (each an attribute of the package, loaded on first use):
 ``backend, functional, layers, model, losses, optim, train, data, gradcheck,
-checkpoint, autograd, diagnostics, playground, plot, widgets, exercises``.
+checkpoint, autograd, diagnostics, initstats, monitors, surfaces, uncertainty,
+playground, plot, widgets, exercises``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ _SUBMODULES = (
     "checkpoint",
     "autograd",
     "diagnostics",
+    "initstats",
+    "monitors",
+    "surfaces",
+    "uncertainty",
     "playground",
     "plot",
     "widgets",
