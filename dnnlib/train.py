@@ -525,7 +525,7 @@ def _progress_bar(total: int) -> Any:
 def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int = 10,
         batch_size: int = 32, *, rng: Any = None, validation: tuple[Any, Any] | None = None,
         schedule: Any = None, callbacks: Any = (), progress: bool = True,
-        shuffle: bool = True) -> History:
+        shuffle: bool = True, drop_last: bool = False) -> History:
     r"""Train ``model`` by mini-batch gradient descent; return the :class:`History`.
 
     Parameters
@@ -556,6 +556,10 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int = 10,
         A ``tqdm.auto`` bar (widget in Jupyter, text in a terminal); ``False`` for none.
     shuffle : bool
         Reshuffle each epoch (``False``: rows in order).
+    drop_last : bool
+        Skip the last, smaller batch of each epoch (as PyTorch's ``DataLoader``). Use it
+        with :class:`~dnnlib.layers.BatchNorm1d`: a batch of 3 rows gives statistics so
+        noisy that one step can undo an epoch (Chapter 8 shows it).
 
     Returns
     -------
@@ -618,10 +622,15 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int = 10,
         if not isinstance(cb, Callback):
             raise TypeError(f"{fn}: callbacks[{i}] must be a dnnlib.train.Callback, got "
                             f"{type(cb).__name__}")
-    if not isinstance(progress, bool):
-        raise TypeError(f"{fn}: progress must be a bool, got {type(progress).__name__}")
+    for name, flag in (("progress", progress), ("shuffle", shuffle), ("drop_last", drop_last)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{fn}: {name} must be a bool, got {type(flag).__name__}")
 
     n = X.shape[0]
+    if drop_last and bs > n:
+        raise ValueError(f"{fn}: batch_size must be <= the number of rows ({n}) when "
+                         f"drop_last=True (no step would run), got {bs}")
+    n_used = n - n % bs if drop_last else n  # rows seen per epoch
     counter = _accuracy_counter(loss)
     history = History()
     history.epochs["loss"] = []
@@ -638,7 +647,8 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int = 10,
     live = _live_arrays(model)
     snapshot = {k: B.namespace(v).asarray(v, copy=True) for k, v in live.items()}
     was_training = getattr(model, "training", True)
-    bar = _progress_bar(n_epochs * math.ceil(n / bs)) if progress and n_epochs else None
+    steps_per_epoch = n // bs if drop_last else math.ceil(n / bs)
+    bar = _progress_bar(n_epochs * steps_per_epoch) if progress and n_epochs else None
     step, last_finite = 0, math.nan
     # Overflow on the way to a NaN loss is reported once, by TrainingDiverged, rather than
     # by NumPy's floating-point warnings at every operation (CuPy does not warn anyway).
@@ -651,7 +661,7 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int = 10,
             state.epoch = epoch
             model.train()
             loss_sum, correct = 0.0, None
-            for xb, yb in batches(X, y, bs, shuffle=shuffle, rng=g):
+            for xb, yb in batches(X, y, bs, shuffle=shuffle, rng=g, drop_last=drop_last):
                 if sched is not None:
                     optimizer.lr = float(sched(step))
                 optimizer.zero_grad()
@@ -686,9 +696,9 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int = 10,
                 step += 1
                 if bar is not None:
                     bar.update(1)
-            logs = {"loss": loss_sum / n}
+            logs = {"loss": loss_sum / n_used}
             if counter is not None:
-                logs["accuracy"] = int(correct) / _n_targets(y)
+                logs["accuracy"] = int(correct) / (_n_targets(y) // n * n_used)
             if validation is not None:
                 vl, va = evaluate(model, loss, Xv, yv, batch_size=max(bs, 256))
                 logs["val_loss"] = vl

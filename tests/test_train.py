@@ -334,3 +334,25 @@ def test_mixed_backends_rejected():
         Xs = dl.backend.asarray(dl.to_numpy(X))
     with pytest.raises(TypeError, match="backends"):
         fit(model, loss, opt, Xs, y, epochs=1, progress=False)
+
+
+# --------------------------------------------------------------------------- drop_last
+def test_drop_last_skips_the_small_last_batch_and_counts_only_seen_rows():
+    from dnnlib.train import Recorder, fit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 3)).astype(np.float32)
+    y = rng.integers(0, 2, size=10)
+    model = Sequential(Dense(3, 2, rng=0))
+    sizes = Recorder(lambda s: s.batch[0].shape[0])
+    hist = fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=2,
+               batch_size=4, rng=0, progress=False, drop_last=True, callbacks=[sizes])
+    assert len(hist.steps["loss"]) == 4  # 2 epochs x 2 full batches, the 2 leftover rows skipped
+    assert sizes.values == [4, 4, 4, 4]
+    assert 0.0 <= hist.epochs["accuracy"][-1] <= 1.0
+    with pytest.raises(ValueError, match=r"fit: batch_size must be <= the number of rows \(10\)"):
+        fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=1,
+            batch_size=11, rng=0, progress=False, drop_last=True)
+    with pytest.raises(TypeError, match=r"fit: drop_last must be a bool, got str"):
+        fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=1,
+            batch_size=4, rng=0, progress=False, drop_last="yes")
