@@ -14,7 +14,8 @@ import pytest
 
 from . import webchecks as wc
 
-pytestmark = pytest.mark.browser
+# A hung browser call must fail one test, not stall the suite (pytest-timeout).
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 PAGES = wc.toc_files()
 #: Terms the book's search must find ("batch normalization" is the issue's example). A term
