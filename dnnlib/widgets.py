@@ -330,6 +330,13 @@ class Explorer:
         for p in self.params:
             labels = "|".join(p.text(v) for v in p.options)
             i0 = p.start_index()
+            if len(p.options) == 1:  # nothing to move in the web book: say so, no dead slider
+                parts.append(
+                    '<label style="display:inline-block;margin-right:1.5em">'
+                    f'{esc(p.label or p.name)} = {esc(p.text(p.options[0]))} '
+                    '<small style="opacity:0.7">(varies in the live notebook)</small></label>'
+                )
+                continue
             parts.append(
                 '<label style="display:inline-block;margin-right:1.5em">'
                 f'{esc(p.label or p.name)} '

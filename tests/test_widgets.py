@@ -151,3 +151,16 @@ def test_a_snapping_slider_offers_only_its_frames_live():
     assert isinstance(w, widgets.SelectionSlider)
     assert [v for _, v in w.options] == [0.0, 10.0, 30.0, 100.0] and w.value == 100.0
     assert isinstance(Slider("w", 0.0, 1.0).make_widget(widgets), widgets.FloatSlider)
+
+
+def test_a_single_frame_parameter_gets_no_dead_slider_in_the_fallback():
+    def draw(a, b):
+        fig, ax = new_figure(figsize=(2, 1.5), dpi=40)
+        ax.set_title(f"{a} {b}")
+        return fig
+
+    ex = Explorer(draw, Slider("a", 0.0, 1.0, frames=[0.0, 1.0]),
+                  Slider("b", 0.0, 1.0, value=0.5, frames=[0.5]), dpi=30)
+    page = ex.fallback_html()
+    assert page.count('type="range"') == 1 and page.count("<output>") == 1
+    assert "b = 0.50" in page and "varies in the live notebook" in page

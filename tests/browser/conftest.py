@@ -56,7 +56,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # --------------------------------------------------------------------------- Chromium
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running while it is open, so it
+# must stop once the browser tests are done (later tests use asyncio themselves).
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -84,7 +86,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def book_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the whole book, built once per session and served on 127.0.0.1."""
     if not (REPO / "_config.yml").exists() or not (REPO / "_toc.yml").exists():
@@ -99,7 +101,7 @@ def book_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab serving a throwaway copy of ``book/`` (Lab's autosave never touches the
     repository's notebooks)."""

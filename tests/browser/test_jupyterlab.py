@@ -22,7 +22,7 @@ from . import webchecks as wc
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 NOTEBOOKS = wc.toc_notebooks()
-RUN_TIMEOUT_MS = 300_000
+RUN_TIMEOUT_MS = 240_000
 
 _KERNEL_READY = """() => {
   const app = window.jupyterapp, w = app && app.shell.currentWidget;
@@ -69,6 +69,19 @@ _OUTPUT_STATE = """(el) => {
 }"""
 
 
+_STUCK_REPORT = """() => {
+  const w = window.jupyterapp.shell.currentWidget, k = w.sessionContext.session.kernel;
+  const prompts = [...w.node.querySelectorAll('.jp-InputArea-prompt')].map(p => p.textContent);
+  const busy = prompts.map((p, i) => [i + 1, p]).filter(([i, p]) => p.includes('*'));
+  return {kernel: k.status, connection: k.connectionStatus, busyCells: busy.slice(0, 5),
+          prompts: prompts.length};
+}"""
+
+
+class RunStuck(AssertionError):
+    """Run All did not finish: the kernel or the page lost track of the queue."""
+
+
 def _open_and_run(page, lab, notebook: str) -> dict:  # type: ignore[no-untyped-def]
     page.goto(lab.url(notebook), wait_until="domcontentloaded")
     page.wait_for_function(_KERNEL_READY, timeout=90_000, polling=250)
@@ -78,7 +91,12 @@ def _open_and_run(page, lab, notebook: str) -> dict:  # type: ignore[no-untyped-
         "[...Array(window.jupyterapp.shell.currentWidget.content.model.cells.length).keys()]"
         ".some(i => window.jupyterapp.shell.currentWidget.content.model.cells.get(i)"
         ".executionCount !== null)", timeout=60_000, polling=250)
-    page.wait_for_function(_RUN_DONE, timeout=RUN_TIMEOUT_MS, polling=500)
+    try:
+        page.wait_for_function(_RUN_DONE, timeout=RUN_TIMEOUT_MS, polling=500)
+    except Exception as exc:  # playwright TimeoutError: say what was still running
+        state = page.evaluate(_STUCK_REPORT)
+        raise RunStuck(f"{notebook}: Run All did not finish in {RUN_TIMEOUT_MS // 1000} s: "
+                       f"{state}") from exc
     return page.evaluate(_RUN_REPORT)
 
 
@@ -121,6 +139,9 @@ def _move(page, kind, control) -> tuple[str, str, object]:  # type: ignore[no-un
     return f"dropdown {current!r} -> {other!r}", before, control
 
 
+# Seen here, rarely: Run All in a fresh Lab page never completes while kernel and browser sit
+# idle (no cell left busy). A second try in a new page passes; RunStuck records the state.
+@pytest.mark.flaky(reruns=1, only_rerun=["RunStuck", "Timeout"])
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, screenshots):
     """Run all cells; then some live control of the chapter must redraw its output.
@@ -129,7 +150,11 @@ def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, scr
     figure as it is in some states (chapter 2's leaky slope does nothing to a ReLU)."""
     page = context.new_page()
     try:
-        report = _open_and_run(page, jupyterlab, notebook)
+        try:
+            report = _open_and_run(page, jupyterlab, notebook)
+        except RunStuck as exc:
+            raise RunStuck(f"{exc}; screenshot {_shot(page, screenshots, notebook + '-stuck')}"
+                           ) from None
         shot = _shot(page, screenshots, notebook)
         assert not report["errors"], f"{notebook}: error outputs {report['errors']}; {shot}"
         assert not report["notRun"], f"{notebook}: cells never ran: {report['notRun']}; {shot}"
