@@ -22,7 +22,7 @@ from . import webchecks as wc
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
 NOTEBOOKS = wc.toc_notebooks()
-RUN_TIMEOUT_MS = 240_000
+RUN_TIMEOUT_MS = 150_000
 
 _KERNEL_READY = """() => {
   const app = window.jupyterapp, w = app && app.shell.currentWidget;
