@@ -139,8 +139,9 @@ def _move(page, kind, control) -> tuple[str, str, object]:  # type: ignore[no-un
     return f"dropdown {current!r} -> {other!r}", before, control
 
 
-# Seen here (1 in 3-5 tests on a loaded machine): Run All in a fresh Lab page never completes while kernel and browser sit
-# idle (no cell left busy). A new try in a new page passes; RunStuck records the state.
+# Seen here (1 in 3-5 tests on a loaded machine): Run All in a fresh Lab page never
+# completes while kernel and browser sit idle. A new try in a new page passes; RunStuck
+# records the state. Root cause still open.
 @pytest.mark.flaky(reruns=2, only_rerun=["RunStuck", "Timeout"])
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, screenshots):
