@@ -16,8 +16,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from . import backend as B
 from . import functional as F
 from ._validation import as_float_array, check_float, check_int
@@ -149,14 +147,6 @@ class Layer:
 _FLOAT_DTYPES = ("float32", "float64")
 
 
-def _dtype_name(dtype: Any) -> str:
-    """``"float32"`` for ``"float32"``, ``np.float32``, ``np.dtype(...)`` or ``xp.float32``."""
-    try:
-        return np.dtype(dtype).name
-    except TypeError:
-        return str(dtype).split(".")[-1]
-
-
 def _resolve_dtype(dtype: Any, fn: str) -> Any:
     """The float dtype object of the current backend (``None`` -> the default dtype)."""
     xp = B.xp()
@@ -164,7 +154,7 @@ def _resolve_dtype(dtype: Any, fn: str) -> Any:
         return B.default_dtype(xp)
     if isinstance(dtype, bool):
         raise TypeError(f"{fn}: dtype must be 'float32' or 'float64', got {dtype!r}")
-    name = _dtype_name(dtype)
+    name = B._dtype_name(dtype)
     if name not in _FLOAT_DTYPES:
         raise ValueError(f"{fn}: dtype must be 'float32' or 'float64', got {dtype!r}")
     return getattr(xp, name)
@@ -282,7 +272,7 @@ class Dense(Layer):
             W = B.random_normal(g, shape, dt, xp, std=std)
         else:  # uniform variants, drawn on the host so every backend gets the same numbers
             limit = math.sqrt(6.0 / D) if init == "he_uniform" else math.sqrt(6.0 / (D + H))
-            W = xp.asarray(g.uniform(-limit, limit, shape).astype(_dtype_name(dt)))
+            W = xp.asarray(g.uniform(-limit, limit, shape).astype(B._dtype_name(dt)))
         self.W = Parameter(W, "W")
         self.b = Parameter(xp.zeros((H,), dtype=dt), "b") if bias else None
 
