@@ -63,7 +63,10 @@ class Lab:
         self.root, self.port, self.token, self.proc, self.log = root, port, token, proc, log
 
     def url(self, notebook: str) -> str:
-        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?token={self.token}"
+        """Open ``notebook`` alone: ``reset`` empties the workspace first. Without it Lab
+        restores every notebook an earlier page opened, each with its kernel (measured: the
+        time to open grew from 8 s to 21 s over ten tests)."""
+        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?reset&token={self.token}"
 
     def log_tail(self, n: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-n:]

@@ -1,18 +1,27 @@
 """The chapters as live notebooks in a real JupyterLab, driven by headless Chromium.
 
-For each notebook of the TOC: open it, wait for a connected idle kernel (the toolbar says
-"idle" before a kernel is attached, so Run All would do nothing), run all cells, wait until
-the kernel is idle again, assert no error output, then move the chapter's main widget (its
-first slider, else its first dropdown) and assert that its output changed (the redrawn figure
-or the printed value). Plus the reader's own notebook: ``import dnnlib`` and a small ``fit``
-with its progress bar widget. The server runs on a throwaway copy of ``book/``.
-"""
+For each notebook of the TOC: open it alone (``?reset``: an empty workspace), wait for its
+connected idle kernel (the toolbar says "idle" before a kernel is attached, so Run All would
+do nothing), clear the stored outputs, run all cells, wait until the kernel is idle with
+every cell run, assert no error output, then move the chapter's live controls (sliders, then
+dropdowns) until one changes its output (the redrawn figure or the printed value). Plus the
+reader's own notebook: ``import dnnlib`` and a small ``fit`` with its progress bar widget.
+The server runs on a throwaway copy of ``book/``; each test shuts its kernel down.
+
+Flakiness seen before (1 in 3-5 runs stuck, retried): every new page restored the workspace,
+so each test re-opened all earlier notebooks with their kernels (open time 8 s -> 21 s over
+the suite) and Run All could go to whichever notebook had focus. Now the page opens the one
+notebook, the test checks that it is the current widget, and stored outputs are cleared so a
+lost Run All cannot pass on old execution counts. A Run All that Lab still loses is sent
+again and reported as a warning (none seen since)."""
 
 from __future__ import annotations
 
 import inspect
 import json
 import re
+import time
+import warnings
 
 import pytest
 
@@ -24,22 +33,40 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 NOTEBOOKS = wc.toc_notebooks()
 RUN_TIMEOUT_MS = 150_000
 
-_KERNEL_READY = """() => {
+_KERNEL_READY = """(path) => {
   const app = window.jupyterapp, w = app && app.shell.currentWidget;
   const s = w && w.sessionContext, k = s && s.session && s.session.kernel;
-  return !!(k && w.context && w.context.isReady && w.content && w.content.model
-            && k.connectionStatus === 'connected' && k.status === 'idle');
+  return !!(k && w.context && w.context.isReady && w.context.path === path && w.content
+            && w.content.model && k.connectionStatus === 'connected' && k.status === 'idle');
 }"""
 
-# Done when every non-empty code cell has run (or the run stopped at an error: the queued
-# cells then lose their [*]), no prompt shows [*] and the kernel is idle, twice in a row.
-_RUN_DONE = """() => {
+# One look at the running notebook: kernel state, prompts still queued ([*]), code cells
+# not run yet. Cleared outputs first make "not run" mean something (stored outputs carry
+# execution counts, so a Run All that never happened would otherwise look done).
+_RUN_STATE = """() => {
   const w = window.jupyterapp.shell.currentWidget, k = w.sessionContext.session.kernel;
-  const busy = k.status !== 'idle' ||
-    [...w.node.querySelectorAll('.jp-InputArea-prompt')].some(p => p.textContent.includes('*'));
-  if (busy) { window.__idleTicks = 0; return false; }
-  window.__idleTicks = (window.__idleTicks || 0) + 1;
-  return window.__idleTicks >= 3;
+  const cells = w.content.model.cells;
+  let notRun = 0, errors = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type !== 'code' || !c.sharedModel.getSource().trim()) continue;
+    if (c.executionCount === null) notRun++;
+    for (const o of (c.outputs ? c.outputs.toJSON() : []))
+      if (o.output_type === 'error') errors++;
+  }
+  const queued = [...w.node.querySelectorAll('.jp-InputArea-prompt')]
+    .filter(p => p.textContent.includes('*')).length;
+  return {kernel: k.status, connection: k.connectionStatus, queued, notRun, errors,
+          cells: cells.length};
+}"""
+
+_CLEARED = """() => {
+  const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type === 'code' && (c.executionCount !== null || c.outputs.length)) return false;
+  }
+  return cells.length > 0;
 }"""
 
 _RUN_REPORT = """() => {
@@ -69,35 +96,70 @@ _OUTPUT_STATE = """(el) => {
 }"""
 
 
-_STUCK_REPORT = """() => {
-  const w = window.jupyterapp.shell.currentWidget, k = w.sessionContext.session.kernel;
-  const prompts = [...w.node.querySelectorAll('.jp-InputArea-prompt')].map(p => p.textContent);
-  const busy = prompts.map((p, i) => [i + 1, p]).filter(([i, p]) => p.includes('*'));
-  return {kernel: k.status, connection: k.connectionStatus, busyCells: busy.slice(0, 5),
-          prompts: prompts.length};
-}"""
-
-
 class RunStuck(AssertionError):
     """Run All did not finish: the kernel or the page lost track of the queue."""
 
 
-def _open_and_run(page, lab, notebook: str) -> dict:  # type: ignore[no-untyped-def]
-    page.goto(lab.url(notebook), wait_until="domcontentloaded")
-    page.wait_for_function(_KERNEL_READY, timeout=90_000, polling=250)
+def _run_all(page) -> None:  # type: ignore[no-untyped-def]
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.content.model.cells.length > 0 && "
-        "[...Array(window.jupyterapp.shell.currentWidget.content.model.cells.length).keys()]"
-        ".some(i => window.jupyterapp.shell.currentWidget.content.model.cells.get(i)"
-        ".executionCount !== null)", timeout=60_000, polling=250)
-    try:
-        page.wait_for_function(_RUN_DONE, timeout=RUN_TIMEOUT_MS, polling=500)
-    except Exception as exc:  # playwright TimeoutError: say what was still running
-        state = page.evaluate(_STUCK_REPORT)
-        raise RunStuck(f"{notebook}: Run All did not finish in {RUN_TIMEOUT_MS // 1000} s: "
-                       f"{state}") from exc
+
+
+def _open_and_run(page, lab, notebook: str, timings: dict | None = None) -> dict:  # type: ignore[no-untyped-def]
+    """Open ``notebook`` in Lab, clear its stored outputs, Run All, wait until it is done.
+
+    Done: the kernel is idle with nothing queued, three looks in a row (1.5 s), and every
+    code cell has run (or one raised: Lab then drops the rest of the queue). A request Lab
+    loses on the way (the kernel idle while prompts stay [*], or nothing queued and nothing
+    run) is sent again after 10 s, at most twice, and counted in ``timings["resent"]``.
+    """
+    timings = {} if timings is None else timings
+    t0 = time.monotonic()
+    page.goto(lab.url(notebook), wait_until="domcontentloaded")
+    page.wait_for_function(_KERNEL_READY, arg=notebook, timeout=90_000, polling=250)
+    timings["open"] = time.monotonic() - t0
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.wait_for_function(_CLEARED, timeout=20_000, polling=100)
+    t1 = time.monotonic()
+    _run_all(page)
+    timings["resent"] = 0
+    idle_looks, lost_since, states = 0, None, []
+    deadline = t1 + RUN_TIMEOUT_MS / 1000
+    while True:
+        state = page.evaluate(_RUN_STATE)
+        now = time.monotonic()
+        if not states or states[-1] != state:
+            states.append(state)
+        idle = state["kernel"] == "idle"
+        if idle and not state["queued"] and (not state["notRun"] or state["errors"]):
+            idle_looks += 1
+            if idle_looks >= 3:
+                break
+        else:
+            idle_looks = 0
+        lost = idle and (state["queued"] or (state["notRun"] and not state["errors"]))
+        lost_since = (lost_since or now) if lost else None
+        if lost_since is not None and now - lost_since > 10 and timings["resent"] < 2:
+            _run_all(page)
+            timings["resent"] += 1
+            lost_since = None
+        if now > deadline:
+            raise RunStuck(f"{notebook}: Run All did not finish in {RUN_TIMEOUT_MS // 1000} s "
+                           f"(sent {1 + timings['resent']} times); states seen: {states[-6:]}")
+        time.sleep(0.5)
+    timings["run"] = time.monotonic() - t1
+    if timings["resent"]:
+        warnings.warn(f"{notebook}: Lab lost Run All {timings['resent']} time(s) (sent again); "
+                      f"states seen: {states[-6:]}", UserWarning, stacklevel=2)
     return page.evaluate(_RUN_REPORT)
+
+
+def _close(page) -> None:  # type: ignore[no-untyped-def]
+    """Shut the notebook's kernel down (idle kernels of earlier tests hold memory), close."""
+    try:
+        page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+    except Exception:  # the page may be broken: that is the test's failure, not this one's
+        pass
+    page.close()
 
 
 def _shot(page, screenshots, name: str) -> str:  # type: ignore[no-untyped-def]
@@ -139,20 +201,18 @@ def _move(page, kind, control) -> tuple[str, str, object]:  # type: ignore[no-un
     return f"dropdown {current!r} -> {other!r}", before, control
 
 
-# Seen here (1 in 3-5 tests on a loaded machine): Run All in a fresh Lab page never
-# completes while kernel and browser sit idle. A new try in a new page passes; RunStuck
-# records the state. Root cause still open.
-@pytest.mark.flaky(reruns=2, only_rerun=["RunStuck", "Timeout"])
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, screenshots):
     """Run all cells; then some live control of the chapter must redraw its output.
 
     Controls are tried in turn (sliders, then dropdowns): a control can rightly leave the
-    figure as it is in some states (chapter 2's leaky slope does nothing to a ReLU)."""
+    figure as it is in some states (chapter 2's leaky slope does nothing to a ReLU), so each
+    but the last gets 10 s to show a change, the last 30 s."""
     page = context.new_page()
+    timings: dict = {}
     try:
         try:
-            report = _open_and_run(page, jupyterlab, notebook)
+            report = _open_and_run(page, jupyterlab, notebook, timings)
         except RunStuck as exc:
             raise RunStuck(f"{exc}; screenshot {_shot(page, screenshots, notebook + '-stuck')}"
                            ) from None
@@ -164,21 +224,26 @@ def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, scr
             f"{notebook}: no live slider or dropdown in the outputs (each chapter has a main "
             f"widget, e.g. a dnnlib.widgets.Explorer); screenshot {shot}")
         tried = []
-        for kind, control in controls:
+        t0 = time.monotonic()
+        for i, (kind, control) in enumerate(controls):
             what, before, element = _move(page, kind, control)
             tried.append(what)
             try:
                 page.wait_for_function(f"(el) => ({_OUTPUT_STATE})(el) !== {json.dumps(before)}",
-                                       arg=element.element_handle(), timeout=30_000,
+                                       arg=element.element_handle(),
+                                       timeout=30_000 if i == len(controls) - 1 else 10_000,
                                        polling=250)
+                timings["widget"] = time.monotonic() - t0
                 return
             except Exception:  # playwright TimeoutError: try the next control
                 continue
         shot = _shot(page, screenshots, notebook + "-widget")
-        raise AssertionError(f"{notebook}: moved {tried} but no output changed within 30 s "
-                             f"each; screenshot {shot}")
+        raise AssertionError(f"{notebook}: moved {tried} but no output changed; "
+                             f"screenshot {shot}")
     finally:
-        page.close()
+        print(f"{notebook}: " + ", ".join(
+            f"{k} {v:.1f} s" if isinstance(v, float) else f"{k} {v}" for k, v in timings.items()))
+        _close(page)
 
 
 def _fit_kwargs(fit) -> str:  # type: ignore[no-untyped-def]
@@ -211,7 +276,9 @@ def test_reader_notebook_imports_dnnlib_and_fits(jupyterlab, context, screenshot
                    "execution_count": None, "id": f"c{i}"} for i, c in enumerate(code)]}
     (jupyterlab.root / "reader_fit.ipynb").write_text(json.dumps(nb))
     page = context.new_page()
-    report = _open_and_run(page, jupyterlab, "reader_fit.ipynb")
+    timings: dict = {}
+    report = _open_and_run(page, jupyterlab, "reader_fit.ipynb", timings)
+    print("reader_fit.ipynb:", timings)
     shot = _shot(page, screenshots, "reader_fit")
     assert not report["errors"] and not report["notRun"], f"{report}; screenshot {shot}"
     bar = page.locator(".jp-OutputArea .widget-hprogress, .jp-OutputArea progress").first
