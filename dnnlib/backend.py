@@ -190,6 +190,17 @@ def _backend_of(x: Any) -> str:
     return type(x).__module__.split(".")[0]
 
 
+_npx: ModuleType | None = None  # array_api_compat.numpy, imported on first use
+
+
+def _load_npx() -> ModuleType:
+    global _npx
+    import array_api_compat.numpy as m
+
+    _npx = m
+    return m
+
+
 def namespace(*arrays: Any, fn: str = "dnnlib") -> ModuleType:
     """The array-API namespace shared by ``arrays`` (``None`` and Python scalars ignored).
 
@@ -208,10 +219,13 @@ def namespace(*arrays: Any, fn: str = "dnnlib") -> ModuleType:
     """
     # Fast path, the training loop's case: only NumPy arrays. Same answer as the generic
     # detection below (array_api_compat's NumPy namespace), ~4 us cheaper a call.
-    if arrays and all(type(a) is np.ndarray for a in arrays):
-        import array_api_compat.numpy as npx  # already imported: a dict look-up
-
-        return npx
+    # A plain loop: a generator inside all() costs more than the check itself here.
+    for a in arrays:
+        if type(a) is not np.ndarray:
+            break
+    else:
+        if arrays:
+            return _npx or _load_npx()
     import array_api_compat
 
     found = [a for a in arrays if a is not None and is_array(a)]

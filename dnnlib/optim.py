@@ -174,7 +174,8 @@ class Optimizer:
 
     def _tmp(self, p: Any, xp: Any) -> tuple[Any, Any]:
         """Two scratch arrays shaped like ``p.data``, shared by parameters of that shape."""
-        key = (B._backend_of(p.data), tuple(p.data.shape), str(p.data.dtype))
+        # The dtype object itself, not str(dtype): str costs ~10 us a call (a hot path).
+        key = (type(p.data), tuple(p.data.shape), p.data.dtype)
         pair = self._scratch.get(key)
         if pair is None:
             pair = [xp.empty_like(p.data), xp.empty_like(p.data)]
