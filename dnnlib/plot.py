@@ -40,6 +40,9 @@ __all__ = [
     "decision_regions",
     "function_and_derivative",
     "loss_curves",
+    "computation_graph",
+    "confusion_matrix",
+    "digit_grid",
     "CLASS_COLORS",
 ]
 
@@ -583,9 +586,6 @@ def computation_graph(root: Any, *, show_data: Any = True, show_grad: Any = True
     return fig
 
 
-__all__ += ["computation_graph"]
-
-
 # --------------------------------------------------------------------------- chapter 6
 def confusion_matrix(y_true: Any, y_pred: Any, *, num_classes: int | None = None,
                      class_names: Sequence[str] | None = None, ax: Any = None,
@@ -732,4 +732,3 @@ def digit_grid(images: Any, *, titles: Sequence[str] | None = None, ncols: int =
     return fig
 
 
-__all__ += ["confusion_matrix", "digit_grid"]
