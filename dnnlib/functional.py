@@ -827,3 +827,47 @@ def mse(pred: Array, target: Array) -> Array:
         raise ValueError(f"functional.{fn}: target contains NaN or infinity")
     d = pred - target
     return xp.mean(d * d)
+
+
+# --------------------------------------------------------------------------- NumPy 1.x
+# NumPy 1.x casts by *value*: a 0-d float32 array combined with a Python float gives
+# float64 (NumPy 2 keeps float32, NEP 50). Arrays with one or more dimensions are not
+# affected. On NumPy 1.x only, every public function above casts a 0-d float64 result
+# back to the float dtype of its array inputs (or the default dtype for Python scalars).
+# NumPy 2 runs the functions as written. ``inspect.getsource`` (the book prints several
+# of them) follows ``__wrapped__``, so readers see the function, not this wrapper.
+def _input_float_dtype(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    import numpy as np
+
+    dts = [a.dtype for a in (*args, *kwargs.values())
+           if isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f"]
+    return np.result_type(*dts) if dts else np.dtype(B.get_default_dtype())
+
+
+def _keeps_0d_dtype(f: Any) -> Any:
+    import functools
+
+    import numpy as np
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        out = f(*args, **kwargs)
+        if (isinstance(out, (np.ndarray, np.generic)) and out.ndim == 0
+                and out.dtype == np.float64
+                and _input_float_dtype(args, kwargs) == np.float32):
+            out = out.astype(np.float32)
+        return out
+
+    return wrapper
+
+
+def _numpy_is_1x() -> bool:
+    import numpy as np
+
+    return int(np.__version__.split(".")[0]) < 2
+
+
+if _numpy_is_1x():
+    for _name in __all__:
+        globals()[_name] = _keeps_0d_dtype(globals()[_name])
+    del _name

@@ -152,6 +152,27 @@ def test_numpy_scalars_keep_their_dtype():
 
     assert B.asarray(np.float64(0.7)).dtype == np.float64
     assert F.sigmoid(np.float64(0.7)).dtype == np.float64
-    if np.__version__ >= "2":  # NumPy 1.x promotes 0-d float32 op Python float to float64
-        assert F.sigmoid(0.7).dtype == np.float32  # a Python float takes the default dtype
+    assert F.sigmoid(0.7).dtype == np.float32  # a Python float takes the default dtype
     assert B.asarray(0.7).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_zero_d_inputs_keep_their_dtype_on_numpy_1_and_2(dtype):
+    """NumPy 1.x casts a 0-d float32 array op a Python float to float64 (by value);
+    dnnlib.functional casts such results back there, NumPy 2 needs nothing."""
+    import dnnlib.functional as F
+
+    z = np.asarray(0.7, dtype=dtype)
+    y = np.asarray(1.0, dtype=dtype)
+    for name in F.__all__:
+        f = getattr(F, name)
+        if name in ("softmax", "log_softmax"):
+            out = f(np.asarray([0.7], dtype=dtype))
+        elif name in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "mse"):
+            out = f(z, y)
+        elif name == "softmax_cross_entropy":
+            out = f(np.asarray([[0.7, -0.2]], dtype=dtype), np.asarray([1]))
+        else:
+            out = f(z)
+        assert out.dtype == np.dtype(dtype), f"functional.{name}: {dtype} in, {out.dtype} out"
+        assert np.ndim(out) == np.ndim(z if name not in ("softmax", "log_softmax") else [0])
