@@ -3,7 +3,8 @@
 For each notebook of the TOC: open it alone (``?reset``: an empty workspace), wait for its
 connected idle kernel (the toolbar says "idle" before a kernel is attached, so Run All would
 do nothing), clear the stored outputs, run all cells, wait until the kernel is idle with
-every cell run, assert no error output, then move the chapter's live controls (sliders, then
+every cell run, assert no error output and no raw MyST in the markdown (jupyterlab-myst
+renders it), then move the chapter's live controls (sliders, then
 dropdowns) until one changes its output (the redrawn figure or the printed value). Plus the
 reader's own notebook: ``import dnnlib`` and a small ``fit`` with its progress bar widget.
 The server runs on a throwaway copy of ``book/``; each test shuts its kernel down.
@@ -59,6 +60,15 @@ _RUN_STATE = """() => {
   return {kernel: k.status, connection: k.connectionStatus, queued, notRun, errors,
           cells: cells.length};
 }"""
+
+# MyST that JupyterLab shows raw without jupyterlab-myst: roles ({eq}, {cite:p}...: the
+# backticked target then renders as code, so only the role name stays visible), colon-fenced
+# directives and directive options (the bibliography's ":filter:").
+_RAW_MYST = r"""() => [...document.querySelectorAll('.jp-MarkdownCell')]
+  .map(c => c.innerText)
+  .filter(t => /\{(eq|cite:p|cite:t|numref|ref|doc|term|math)\}/.test(t)
+               || /^\s*:::+\s*\{|^\s*:(filter|label|labelprefix|class|name):/m.test(t))
+  .map(t => t.trim().slice(0, 100))"""
 
 _CLEARED = """() => {
   const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
@@ -219,6 +229,10 @@ def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, scr
         shot = _shot(page, screenshots, notebook)
         assert not report["errors"], f"{notebook}: error outputs {report['errors']}; {shot}"
         assert not report["notRun"], f"{notebook}: cells never ran: {report['notRun']}; {shot}"
+        raw = page.evaluate(_RAW_MYST)
+        assert not raw, (f"{notebook}: {len(raw)} markdown cell(s) show raw MyST (is the "
+                         f"jupyterlab-myst extension installed and enabled?), e.g. {raw[:2]}; "
+                         f"{shot}")
         controls = _controls(page)
         assert controls, (
             f"{notebook}: no live slider or dropdown in the outputs (each chapter has a main "
