@@ -29,8 +29,11 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
+
+import numpy as np
 
 from . import backend as B
 from ._validation import as_float_array, as_label_array, check_float, check_int
@@ -837,18 +840,12 @@ def mse(pred: Array, target: Array) -> Array:
 # NumPy 2 runs the functions as written. ``inspect.getsource`` (the book prints several
 # of them) follows ``__wrapped__``, so readers see the function, not this wrapper.
 def _input_float_dtype(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    import numpy as np
-
     dts = [a.dtype for a in (*args, *kwargs.values())
            if isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f"]
     return np.result_type(*dts) if dts else np.dtype(B.get_default_dtype())
 
 
 def _keeps_0d_dtype(f: Any) -> Any:
-    import functools
-
-    import numpy as np
-
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         out = f(*args, **kwargs)
@@ -861,13 +858,7 @@ def _keeps_0d_dtype(f: Any) -> Any:
     return wrapper
 
 
-def _numpy_is_1x() -> bool:
-    import numpy as np
-
-    return int(np.__version__.split(".")[0]) < 2
-
-
-if _numpy_is_1x():
+if int(np.__version__.split(".")[0]) < 2:
     for _name in __all__:
         globals()[_name] = _keeps_0d_dtype(globals()[_name])
     del _name
