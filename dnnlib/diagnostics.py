@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from . import backend as B
-from .layers import Dense, Layer, LeakyReLU, ReLU, _Activation
+from .layers import Activation, Dense, Layer, LeakyReLU, ReLU
 
 __all__ = [
     "iter_layers",
@@ -269,7 +269,7 @@ def activations_by_layer(model: Any, X: Any, *, training: bool | None = False
         out = X
         for layer in layers:
             out = layer.forward(out)
-            if isinstance(layer, _Activation):
+            if isinstance(layer, Activation):
                 outs.append(B.to_numpy(out))
     return outs
 

@@ -43,7 +43,7 @@ from . import backend as B
 from ._validation import as_float_array, check_int
 from .data import batches
 from .diagnostics import _Mode, iter_layers
-from .layers import Dense, Layer, _Activation
+from .layers import Activation, Dense, Layer
 from .train import Callback, TrainState, _accuracy_counter, _check_data, _check_loss, _n_targets
 from .train import _check_model as _check_fit_model
 
@@ -147,7 +147,7 @@ def preactivations_by_layer(model: Any, X: Any, *, training: bool | None = True,
     with _Preserved(model, training):
         out = X
         for layer in layers:
-            if where == "activation" and isinstance(layer, _Activation):
+            if where == "activation" and isinstance(layer, Activation):
                 outs.append(B.to_numpy(out))
             out = layer.forward(out)
             if where == "dense" and isinstance(layer, Dense):

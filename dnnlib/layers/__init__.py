@@ -1,0 +1,33 @@
+"""Layers: forward and backward passes with an explicit cache (chapters 1, 2, 5, 7, 8).
+
+Every layer follows the same small protocol, as in CS231n's ``layers.py``:
+
+* ``y = layer.forward(x)`` computes the output and keeps what the backward pass
+  needs in ``layer.cache``;
+* ``dx = layer.backward(dout)`` returns the gradient with respect to the input and
+  **adds** the gradients of the parameters into ``param.grad`` (``+=``, as in
+  PyTorch and micrograd), so ``zero_grad`` must be called between steps.
+
+Shapes: ``N`` batch, ``D`` input features, ``H`` output features. One module per
+family: :mod:`.base` (the protocol), :mod:`.dense`, :mod:`.activations`,
+:mod:`.dropout`, :mod:`.normalization`.
+"""
+
+from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Tanh
+from .base import Layer, Parameter
+from .dense import Dense
+from .dropout import Dropout
+from .normalization import BatchNorm1d
+
+__all__ = [
+    "Parameter",
+    "Layer",
+    "Dense",
+    "Activation",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "LeakyReLU",
+    "Dropout",
+    "BatchNorm1d",
+]

@@ -1,0 +1,80 @@
+"""Inverted dropout (chapter 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend as B
+from .._validation import as_float_array, check_float
+from .base import Layer
+
+__all__ = ["Dropout"]
+
+
+class Dropout(Layer):
+    r"""Inverted dropout: zero each input with probability ``p`` while training.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Drop probability, in ``[0, 1)`` (PyTorch's convention). ``p=0`` is the identity.
+    rng : numpy.random.Generator, int or None
+        Source of the masks; kept at ``self.rng`` (a Generator), so a gradient check
+        can restore its state and replay the same mask.
+
+    Notes
+    -----
+    Chapter 7 (Srivastava et al., 2014). In training, with
+    :math:`m_i \sim \mathrm{Bernoulli}(1 - p)`,
+
+    .. math:: y = \frac{m \odot x}{1 - p}, \qquad
+              \frac{\partial L}{\partial x} = \frac{m \odot \text{dout}}{1 - p},
+
+    so :math:`\mathbb{E}[y] = x` and evaluation needs no rescaling: in eval mode
+    :math:`y = x`. ``self.cache`` holds the scaled mask :math:`m / (1 - p)` (same shape
+    and dtype as ``x``), or ``1.0`` after an eval-mode forward. Shapes: any.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> drop = Dropout(p=0.5, rng=0)
+    >>> y = drop(np.ones((2, 4)))
+    >>> sorted(set(y.ravel().tolist()))   # kept entries are scaled by 1/(1-p)
+    [0.0, 2.0]
+    >>> drop.eval()(np.ones(3))
+    array([1., 1., 1.])
+    """
+
+    def __init__(self, p: float = 0.5, *, rng: Any = None) -> None:
+        super().__init__()
+        self.p = check_float(p, "Dropout", "p", low=0.0, high=1.0, high_open=True)
+        self.rng = B.as_generator(rng, fn="Dropout")
+
+    def forward(self, x: Any) -> Any:
+        """``x``: any shape -> same shape and dtype."""
+        fn = "Dropout.forward"
+        x = as_float_array(x, fn, "x")
+        xp = B.namespace(x, fn=fn)
+        if not self.training or self.p == 0.0:
+            self.cache = 1.0
+            return x
+        u = B.random_uniform(self.rng, tuple(x.shape), x.dtype, xp)
+        mask = xp.astype(u >= self.p, x.dtype) / (1.0 - self.p)
+        self.cache = mask
+        return x * mask
+
+    def backward(self, dout: Any) -> Any:
+        """``dout``: like the output -> ``dx = dout * mask``."""
+        fn = "Dropout.backward"
+        mask = self._require_cache(fn)
+        dout = as_float_array(dout, fn, "dout")
+        if B.is_array(mask):
+            B.namespace(dout, mask, fn=fn)
+            if tuple(dout.shape) != tuple(mask.shape):
+                raise ValueError(f"{fn}: dout must have shape {tuple(mask.shape)} (the forward "
+                                 f"output), got {tuple(dout.shape)}")
+            return dout * mask
+        return dout
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
