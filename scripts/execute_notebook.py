@@ -14,7 +14,9 @@ What it does, per notebook:
 * runs every cell top to bottom in a fresh ``python3`` kernel started in the
   notebook's folder (as nbval and JupyterLab do), with
   ``store_widget_state=False`` and no per-cell timing metadata;
-* clears cell ``execution`` metadata and writes the notebook back (nbformat 4).
+* clears cell ``execution`` metadata and writes the notebook back (nbformat 4);
+* rewrites the numbers glued into the prose (``<!--glue:key:spec-->...<!--/glue-->``)
+  from the values the code cells stored (``scripts/book_numbers.py``).
 
 ``--check`` then runs nbval strictly on the result (twice), the same command as
 the test suite. The wall time per notebook is printed here, never stored in
@@ -31,6 +33,9 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import book_numbers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -56,6 +61,11 @@ def execute(path: Path, timeout: int = 300) -> float:
     ep.preprocess(nb, {"metadata": {"path": str(path.parent)}})
     elapsed = time.perf_counter() - t0
     clean_metadata(nb)
+    n = book_numbers.refresh(nb)
+    if n:
+        print(f"{path.name}: {n} glued number(s) in the prose rewritten")
+    for problem in book_numbers.stale_spans(nb):
+        print(f"{path.name}: WARNING {problem}")
     nbformat.validate(nb)
     nbformat.write(nb, path)
     return elapsed
