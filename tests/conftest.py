@@ -9,6 +9,8 @@ on that backend too.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -62,3 +64,18 @@ def assert_namespace(arr, xp) -> None:
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory):
+    """The whole book, built once per session with warnings as errors (``book_html.build``).
+
+    Shared by the build test of ``tests/test_book.py`` and the rendering tests of
+    ``tests/test_book_rendering.py``, so the suite builds the book once.
+    """
+    import book_html
+
+    if book_html.jupyter_book() is None:
+        pytest.skip("jupyter-book is not installed (pip install -e .[book])")
+    root = Path(__file__).resolve().parents[1]
+    return book_html.build(root, tmp_path_factory.mktemp("book"))

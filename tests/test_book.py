@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -108,18 +107,12 @@ def test_exercises_are_checked_before_and_after_their_solution(path):
 
 # --------------------------------------------------------------------------- build
 @pytest.mark.slow
-def test_book_builds_with_warnings_as_errors(tmp_path):
-    jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
-    if jb is None:
-        pytest.skip("jupyter-book is not installed (pip install -e .[book])")
-    proc = subprocess.run(
-        [jb, "build", str(ROOT), "--path-output", str(tmp_path), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
-    )
-    log = proc.stdout + proc.stderr
-    warnings = [ln for ln in log.splitlines() if re.search(r"WARNING|ERROR", ln)]
-    assert proc.returncode == 0 and not warnings, "\n".join(warnings) or log[-3000:]
-    html = tmp_path / "_build" / "html"
+def test_book_builds_with_warnings_as_errors(book_build):
+    # book_build (tests/conftest.py): one build per session, shared with test_book_rendering
+    warnings = book_build.warnings()
+    assert book_build.returncode == 0 and not warnings, \
+        "\n".join(warnings) or book_build.log[-3000:]
+    html = book_build.html
     assert (html / "index.html").exists()
     for nb in NOTEBOOKS:
         page = html / "book" / f"{nb.stem}.html"
