@@ -546,9 +546,12 @@ class Checker:
             self.fail(msg)
         return arr
 
-    def expect_number(self, got: Any, *, what: str | None = None, finite: bool = True
-                      ) -> float:
-        """``got`` as one real number (a 0-d or one-element array is accepted), or fail."""
+    def expect_number(self, got: Any, *, what: str | None = None, finite: bool = True,
+                      scalar: bool = False) -> float:
+        """``got`` as one real number, or fail naming what came back.
+
+        A 0-d array is accepted, and so is a one-element array unless ``scalar``.
+        """
         noun = self._noun(what)
         if got is None:
             self.fail(f"{noun} is None: did you forget the `return` statement?")
@@ -565,7 +568,7 @@ class Checker:
             self.fail(f"{noun} is {describe(got)}; return one number, e.g. float(...)")
         if hasattr(got, "shape") and hasattr(got, "dtype"):
             arr = self.expect_array(got, what=what)
-            if arr.size != 1:
+            if arr.size != 1 or (scalar and arr.ndim > 0):
                 self.fail(f"{noun} is {describe(got)}; return one number, e.g. float(...)")
             value = float(arr.reshape(()))
         elif isinstance(got, (numbers.Real, np.floating, np.integer)):

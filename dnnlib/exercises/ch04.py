@@ -202,7 +202,7 @@ def check_max_stable_lr(max_stable_lr: Callable[..., Any], *, verbose: bool = Tr
             chk.fail(f"max_stable_lr returned {np.size(got)} numbers (one per eigenvalue?); "
                      "return one number, the bound of the steepest direction: "
                      "float(2 / lambda_max)")
-        value = chk.expect_number(got, what="the rate")
+        value = chk.expect_number(got, what="the rate", scalar=True)
         both = "2/(lambda_min + lambda_max)" + (" (for a 2 x 2 matrix also 2/trace(H))"
                                                  if H.shape[0] == 2 else "")
         mistakes = [
@@ -309,7 +309,7 @@ def check_warmup_cosine(warmup_cosine: Callable[..., Any], *, verbose: bool = Tr
         for t in ts:
             out = chk.call(fn, t, a, W, T, lo, f, arg_names=(
                 "t", "lr_max", "warmup_steps", "total_steps", "lr_min", "start_factor"))
-            got.append(chk.expect_number(out, what=f"the rate of step t = {t}"))
+            got.append(chk.expect_number(out, what=f"the rate of step t = {t}", scalar=True))
         got_a = np.asarray(got)
 
         def series(**kw):
@@ -528,7 +528,7 @@ def check_heavy_ball_max_lr(heavy_ball_max_lr: Callable[..., Any], *, verbose: b
         if hasattr(got, "shape") and np.size(got) == H.shape[0] and H.shape[0] > 1:
             chk.fail(f"heavy_ball_max_lr returned {np.size(got)} numbers (one per eigenvalue?); "
                      "return one number, the bound of the steepest direction")
-        return chk.expect_number(got, what="the rate")
+        return chk.expect_number(got, what="the rate", scalar=True)
 
     def expect(H: np.ndarray, mu: float) -> None:
         lam = np.linalg.eigvalsh(H)
