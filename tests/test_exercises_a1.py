@@ -112,6 +112,14 @@ def test_reference_answers_meet_the_goal_with_a_margin(check, answer, capsys):
             assert rec["test_accuracy"] >= 0.97
 
 
+@pytest.mark.parametrize("check", [a1.check_spirals_challenge, a1.check_xor_challenge,
+                                   a1.check_overfitting_challenge])
+def test_the_cell_as_handed_out_is_not_attempted(check, capsys):
+    r = check(None, None)
+    out = capsys.readouterr().out
+    assert r.status == "not_attempted" and "not attempted yet" in out and "checking" not in out
+
+
 def test_a_dict_of_settings_and_a_playground_are_accepted():
     assert a1.check_xor_challenge({"features": ("x1*x2",)}, 30, verbose=False).passed
     assert a1.check_xor_challenge(Playground(XOR_OK[0]), 30, verbose=False).passed

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._checker import Checker, CheckResult, describe
+from ._checker import Checker, CheckResult, NotAttempted, describe
 
 __all__ = [
     "SPIRALS",
@@ -109,14 +109,16 @@ def run_challenge(config: Any, epochs: int, seed: int) -> dict[str, float]:
 def _check(ch: _Challenge, config: Any, epochs: Any, verbose: bool) -> CheckResult:
     from ..playground import Playground, PlaygroundConfig
 
-    chk = Checker(ch.name, stub_hint="Set `config` and `epochs` in the cell above, run it, "
-                  "then run this cell again.")
+    chk = Checker(ch.name, stub_hint="Set `config` and `epochs` in the cell above (start "
+                  f"from {ch.name.upper()}.replace(...)), run it,\nthen run this cell again.")
     state: dict[str, Any] = {}
 
     @chk.case("the configuration is a PlaygroundConfig (or a dict of its settings) and "
               "epochs an int")
     def _():
         cfg = config
+        if cfg is None and epochs is None:  # the cell as handed out
+            raise NotAttempted("")
         if isinstance(cfg, Playground):
             cfg = cfg.config
         if isinstance(cfg, Mapping):
@@ -185,8 +187,9 @@ def _check(ch: _Challenge, config: Any, epochs: Any, verbose: bool) -> CheckResu
             chk.fail("fix the cases above first")
         records = [chk.call(run_challenge, cfg, epochs, seed, name="training")
                    for seed in SEEDS]
+        # accuracy is a count of test points (stable on any CPU); two decimals of loss
         results = ", ".join(
-            f"seed {s}: accuracy {r['test_accuracy']:.3f}, loss {r['test_loss']:.3f}"
+            f"seed {s}: test accuracy {r['test_accuracy']:.1%}, test loss {r['test_loss']:.2f}"
             for s, r in zip(SEEDS, records, strict=True))
         diverged = [s for s, r in zip(SEEDS, records, strict=True) if r["diverged"]]
         if diverged:
