@@ -61,7 +61,7 @@ XOR_WRONG = {
 
 OVERFITTING_WRONG = {
     "as given": ((a1.OVERFITTING, 300), ["not reached for seed(s) [0, 1, 2]",
-                                         "early stopping"]),
+                                         "stopping early"]),
     "smaller network": ((a1.OVERFITTING.replace(hidden=(8,)), 300),
                         (["the challenge fixes the data and the network", "hidden = (8,)"],
                          ["activation ="])),

@@ -408,6 +408,17 @@ def test_value_engine_reference_passes_and_stub_is_not_attempted(capsys):
     assert "checking" not in out
 
 
+def test_notebook_value_cell_is_the_module_handout():
+    """The reader's cell of the scalar-engine exercise is ch05.HANDOUT_VALUE verbatim."""
+    nb = json.loads((ROOT / "book" / "05_backpropagation.ipynb").read_text(encoding="utf-8"))
+    sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    found = [s for s in sources if "class Value:" in s and "NotImplementedError" in s]
+    if not found:
+        pytest.skip("chapter 5 has no scalar-engine exercise yet (issue 15, phase 2: "
+                    "/work/helpers/new_exercises/ch05_value_engine.md)")
+    assert found[0].strip() == ch05.HANDOUT_VALUE.strip()
+
+
 def test_tiny_mlp_trains_with_the_readers_engine():
     losses, params = ch05.train_tiny_mlp(make_value())
     assert len(losses) == 30 and len(params) == 13

@@ -738,10 +738,10 @@ class Checker:
             except NotAttempted as stub:
                 where = stub.args[0] if stub.args else ""
                 if n_done == 0:
-                    msg = f"{self.name}: not attempted yet."
+                    msg = f"{self.name}: not attempted yet"
                     if where and where not in (self.name, getattr(fn, "__qualname__", None)):
                         msg += f" ({_friendly_qualname(where)} still raises NotImplementedError)"
-                    msg += "\n" + self.stub_hint
+                    msg += ".\n" + self.stub_hint
                     return self._finish([msg], "not_attempted", n, 0, [msg], [], verbose)
                 msg = (f"{_friendly_qualname(where) or 'a function'} is not written yet (it "
                        "still raises NotImplementedError): write it, run its cell, then run "

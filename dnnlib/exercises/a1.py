@@ -270,7 +270,7 @@ def check_overfitting_challenge(config: Any, epochs: int, *, verbose: bool = Tru
         "overfitting", OVERFITTING, _DATA_FIELDS + ("features", "hidden", "activation"),
         max_epochs=300, max_test_loss=0.5,
         advice="The network fits the 30 training points almost exactly and is confidently "
-               "wrong on test points. Chapters 6 to 8 offer early stopping (fewer epochs), "
-               "an L2 penalty (weight_decay) and dropout; try them one at a time and watch "
-               "the test loss."), config, epochs, verbose)
+               "wrong on test points. Try one tool at a time and watch the test loss: "
+               "stopping early (fewer epochs, chapter 6), dropout (chapter 7), an L2 penalty "
+               "(weight_decay)."), config, epochs, verbose)
 
