@@ -176,10 +176,6 @@ def _index_text(idx: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in idx) + "]"
 
 
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 # =========================================================================== the reader's code
 def _library_dirs() -> tuple[str, ...]:
     dirs = {os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # dnnlib
