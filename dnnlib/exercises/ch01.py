@@ -59,11 +59,12 @@ def check_dense_forward(dense_forward: Callable[..., Any], *, verbose: bool = Tr
     """
     chk = Checker("dense_forward")
     fn = dense_forward
+    names = ("x", "W", "b")
 
     @chk.case("one example x of shape (3,), W (3, 2), b (2,) -> z of shape (2,)")
     def _():
         x, W, b = _case_data(1, (3,), (3, 2), (2,))
-        got = chk.call(fn, x.copy(), W.copy(), b.copy())
+        got = chk.call(fn, x, W, b, arg_names=names)
         chk.expect_shape(got, (2,), mistakes=[
             ((1, 2), "for a single example x of shape (D,), return shape (H,), not a batch "
                      "of one; x @ W + b does this by itself"),
@@ -80,9 +81,7 @@ def check_dense_forward(dense_forward: Callable[..., Any], *, verbose: bool = Tr
     @chk.case("a batch X of shape (4, 3) -> Z of shape (4, 2), one row per example")
     def _():
         X, W, b = _case_data(2, (4, 3), (3, 2), (2,))
-        X0, W0, b0 = X.copy(), W.copy(), b.copy()
-        got = chk.call(fn, X, W, b)  # the originals: a modification is reported below
-        X, W, b, X_in, W_in, b_in = X0, W0, b0, X, W, b
+        got = chk.call(fn, X, W, b, arg_names=names)
         chk.expect_shape(got, (4, 2), mistakes=[
             ((2, 4), "your output is transposed: rows must be examples, Z = X @ W + b "
                      "has shape (N, H)"),
@@ -95,15 +94,13 @@ def check_dense_forward(dense_forward: Callable[..., Any], *, verbose: bool = Tr
                                "the pre-activation Z = X @ W + b"),
             (X @ W + b.sum(), "you added the sum of b to every unit; add b elementwise "
                               "(broadcast over the rows)"),
+            (X @ W - b, "the bias is added, not subtracted: Z = X @ W + b"),
         ])
-        chk.expect_unchanged(X0, X_in, "x")
-        chk.expect_unchanged(W0, W_in, "W")
-        chk.expect_unchanged(b0, b_in, "b")
 
     @chk.case("a square W (D = H = 3): W and its transpose both fit")
     def _():
         X, W, b = _case_data(3, (2, 3), (3, 3), (3,))
-        got = chk.call(fn, X.copy(), W.copy(), b.copy())
+        got = chk.call(fn, X, W, b, arg_names=names)
         chk.expect_shape(got, (2, 3), mistakes=[
             ((3, 2), "your output is transposed (W @ X.T has shape (H, N)): rows must be "
                      "examples, Z = X @ W + b"),
@@ -119,7 +116,7 @@ def check_dense_forward(dense_forward: Callable[..., Any], *, verbose: bool = Tr
     @chk.case("edge case: a batch of one example, X of shape (1, 3) -> (1, 2)")
     def _():
         X, W, b = _case_data(4, (1, 3), (3, 2), (2,))
-        got = chk.call(fn, X.copy(), W.copy(), b.copy())
+        got = chk.call(fn, X, W, b, arg_names=names)
         chk.expect_shape(got, (1, 2), mistakes=[
             ((2,), "you dropped the batch axis (squeeze): a batch of one is still a batch, "
                    "keep shape (1, H)"),
@@ -130,7 +127,7 @@ def check_dense_forward(dense_forward: Callable[..., Any], *, verbose: bool = Tr
     def _():
         X, b = _case_data(5, (3, 4), (2,))
         W = np.zeros((4, 2))
-        got = chk.call(fn, X.copy(), W, b.copy())
+        got = chk.call(fn, X, W, b, arg_names=names)
         chk.expect_shape(got, (3, 2), mistakes=[
             ((2,), "you returned b alone: broadcast it to every example, shape (N, H)"),
         ])
@@ -165,7 +162,11 @@ def check_count_parameters(count_parameters: Callable[..., Any], *, verbose: boo
         pairs = list(zip(s[:-1], s[1:], strict=True))
         want = sum(a * b + b for a, b in pairs)
         weights = sum(a * b for a, b in pairs)
-        got = chk.call(fn, sizes)
+        got = chk.call(fn, sizes, arg_names=("sizes",))
+        if isinstance(got, (list, tuple, np.ndarray)) and np.size(got) == len(pairs) and \
+                len(pairs) > 0 and sum(int(v) for v in np.ravel(got)) == want:
+            chk.fail(f"count_parameters returned {list(np.ravel(got))}, one count per layer; "
+                     "return their sum, one int for the whole network")
         mistakes = [
             (weights, "you counted the weights only: each unit of a layer also has a bias"),
             (want + s[0], "you gave the input layer biases too; the input layer just holds "
@@ -255,7 +256,7 @@ def check_two_layer_forward(two_layer_forward: Callable[..., Any], *, verbose: b
     @chk.case("a batch of 5 examples: D = 3, H = 4, C = 2 -> (5, 2)")
     def _():
         args = _case_data(11, (5, 3), (3, 4), (4,), (4, 2), (2,))
-        got = chk.call(fn, *[a.copy() for a in args])
+        got = chk.call(fn, *args, arg_names=("X", "W1", "b1", "W2", "b2"))
         chk.expect_shape(got, (5, 2), mistakes=[
             ((2, 5), "the output is transposed: one row per example, shape (N, C)"),
         ])
@@ -264,14 +265,14 @@ def check_two_layer_forward(two_layer_forward: Callable[..., Any], *, verbose: b
     @chk.case("one example x of shape (3,) -> (2,)")
     def _():
         args = _case_data(12, (3,), (3, 4), (4,), (4, 2), (2,))
-        got = chk.call(fn, *[a.copy() for a in args])
+        got = chk.call(fn, *args, arg_names=("X", "W1", "b1", "W2", "b2"))
         chk.expect_shape(got, (2,))
         chk.expect_close(got, ref(*args), mistakes=common_mistakes(*args))
 
     @chk.case("edge case N = D = H = 4, where W1 @ X runs but is wrong")
     def _():
         args = _case_data(13, (4, 4), (4, 4), (4,), (4, 1), (1,))
-        got = chk.call(fn, *[a.copy() for a in args])
+        got = chk.call(fn, *args, arg_names=("X", "W1", "b1", "W2", "b2"))
         chk.expect_shape(got, (4, 1))
         chk.expect_close(got, ref(*args), mistakes=common_mistakes(*args))
 

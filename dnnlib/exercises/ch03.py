@@ -16,7 +16,7 @@ the naive formula at work.
 
 from __future__ import annotations
 
-import warnings
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -52,36 +52,30 @@ def _picked(m: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return m[np.arange(m.shape[0]), labels]
 
 
-def _call(chk: Checker, fn: Callable[..., Any], *args: Any) -> tuple[Any, list[str]]:
-    """Call the reader's function; also return the texts of NumPy's RuntimeWarnings."""
-    with warnings.catch_warnings(record=True) as caught, \
-            np.errstate(over="warn", divide="warn", invalid="warn"):
-        warnings.simplefilter("always")
-        out = chk.call(fn, *args)
-    texts = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    return out, texts
+def _call(chk: Checker, fn: Callable[..., Any], *args: Any, names: tuple[str, ...]
+          ) -> tuple[Any, list[str]]:
+    """Call the reader's function on copies; also return NumPy's RuntimeWarnings."""
+    with np.errstate(over="warn", divide="warn", invalid="warn"):
+        out = chk.call(fn, *args, arg_names=names)
+    return out, list(chk.warnings)
 
 
-def _expect_scalar(chk: Checker, got: Any, n: int, c: int | None = None) -> np.ndarray:
-    """``got`` as a 0-d float64 array (a one-element array is accepted), or fail."""
-    arr = chk.expect_array(got)
-    if arr.size == 1:
-        return np.asarray(arr, dtype=np.float64).reshape(())
-    shape = tuple(arr.shape)
-    if shape == (n,) or shape == (n, 1):
-        chk.fail(f"{chk.name} returned an array of shape {shape}, one loss per example. "
-                 "Likely mistake: a missing mean over the batch; return one number, the "
-                 "mean of the N losses")
-    if c is not None and shape == (c,):
-        chk.fail(f"{chk.name} returned an array of shape {shape}, one value per class. "
-                 "Likely mistake: wrong axis; sum the terms over the classes (axis 1), then "
-                 "take the mean over the examples (axis 0)")
-    if c is not None and shape == (n, c):
-        chk.fail(f"{chk.name} returned the whole (N, C) = {shape} array of terms; pick the "
-                 "correct class of each row, then take the mean over the batch")
-    chk.fail(f"{chk.name} returned an array of shape {shape}; expected one number (a float "
-             "or a 0-d array), the mean over the batch")
-    return arr  # pragma: no cover
+def _expect_scalar(chk: Checker, got: Any, n: int, c: int | None = None) -> float:
+    """``got`` as one float (a one-element array is accepted), or fail naming the shape."""
+    shape = tuple(np.shape(got)) if hasattr(got, "shape") else None
+    if shape is not None and int(np.prod(shape)) != 1:
+        if shape == (n,) or shape == (n, 1):
+            chk.fail(f"{chk.name} returned an array of shape {shape}, one loss per example. "
+                     "Likely mistake: a missing mean over the batch; return one number, the "
+                     "mean of the N losses")
+        if c is not None and shape == (c,):
+            chk.fail(f"{chk.name} returned an array of shape {shape}, one value per class. "
+                     "Likely mistake: wrong axis; sum the terms over the classes (axis 1), "
+                     "then take the mean over the examples (axis 0)")
+        if c is not None and shape == (n, c):
+            chk.fail(f"{chk.name} returned the whole (N, C) = {shape} array of terms; pick "
+                     "the correct class of each row, then take the mean over the batch")
+    return chk.expect_number(got, what="the loss", finite=False)
 
 
 def _no_warnings(chk: Checker, texts: list[str], advice: str) -> None:
@@ -119,59 +113,104 @@ def check_bce_with_logits(bce_with_logits: Callable[..., Any], *, verbose: bool 
     """
     chk = Checker("bce_with_logits")
     fn = bce_with_logits
+    names = ("z", "y")
+
+    def softplus(v: np.ndarray) -> np.ndarray:
+        return np.maximum(v, 0.0) + np.log1p(np.exp(-np.abs(v)))
 
     def usual_mistakes(z: np.ndarray, y: np.ndarray) -> list[tuple[Any, str]]:
         n = z.size
         t = _bce_terms(z, y)
+        with np.errstate(over="ignore"):
+            no_abs = np.maximum(z, 0.0) + np.log1p(np.exp(-z)) - z * y
         return [
             (np.sum(t), "you summed over the batch; the loss is the mean: divide by N"),
             (-np.mean(t), "the sign is flipped: the loss is the NEGATIVE log-likelihood, "
                           "and it is >= 0"),
             (np.mean(_bce_terms(z, 1.0 - y)), "you swapped y and 1 - y: the term y log a "
                                               "belongs to the label 1"),
-            (np.mean(np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))),
-             "you dropped the -z y term: the loss is softplus(z) - z y"),
+            (np.mean(softplus(z)), "you dropped the -z y term: the loss is softplus(z) - z y"),
             (np.mean(t + 2 * z * y), "the z y term has the wrong sign: the loss is "
                                      "softplus(z) - z y"),
             (np.sum(t) / (n - 1) if n > 1 else np.nan,
              "you divided by N - 1; the mean divides by N"),
+            (np.mean(no_abs), "the softplus lacks its absolute value: max(z, 0) + "
+                              "log(1 + exp(-z)) counts |z| twice for z < 0. The stable "
+                              "softplus is max(z, 0) + log(1 + exp(-|z|))"),
+            (np.mean(softplus(-z) - z * y), "you used softplus(-z), which is -log sigma(z): "
+                                            "the loss is y softplus(-z) + (1 - y) "
+                                            "softplus(z) = softplus(z) - z y"),
+            (np.mean(softplus(-z)), "you returned the mean of -log sigma(z) for every "
+                                    "example, as if all labels were 1; the loss is "
+                                    "softplus(z) - z y"),
         ]
 
-    @chk.case("ordinary logits: a batch of 5, z from -2 to 3, labels 0 and 1")
+    @chk.case("ordinary logits: a batch of 6, z from -2 to 3, labels 0 and 1")
     def _():
-        z = np.array([-2.0, -0.5, 0.0, 1.0, 3.0])
-        y = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
-        got, _w = _call(chk, fn, z.copy(), y.copy())
-        got = _expect_scalar(chk, got, z.size)
-        chk.expect_close(got, np.mean(_bce_terms(z, y)), mistakes=usual_mistakes(z, y))
+        # distinct values for every named mistake (with fewer points two can coincide)
+        z = np.array([-2.0, -0.5, 0.0, 1.5, 3.0, -1.0])
+        y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 1.0])
+        got, _w = _call(chk, fn, z, y, names=names)
+        value = _expect_scalar(chk, got, z.size)
+        chk.expect_close(value, np.mean(_bce_terms(z, y)), what="the loss",
+                         mistakes=usual_mistakes(z, y))
 
     @chk.case("edge case: z = 0 means a = 1/2, so the loss is log 2 for either label")
     def _():
         z, y = np.zeros(4), np.array([0.0, 1.0, 0.0, 1.0])
-        got, _w = _call(chk, fn, z.copy(), y.copy())
-        got = _expect_scalar(chk, got, z.size)
-        chk.expect_close(got, np.log(2.0), mistakes=usual_mistakes(z, y))
+        got, _w = _call(chk, fn, z, y, names=names)
+        value = _expect_scalar(chk, got, z.size)
+        chk.expect_close(value, np.log(2.0), what="the loss", mistakes=usual_mistakes(z, y))
+
+    def diagnose_nonfinite(z: np.ndarray, y: np.ndarray, value: float) -> None:
+        """Run the reader's function on each entry alone to say where it breaks."""
+        for zi, yi in zip(z, y, strict=True):
+            one, _ = _call(chk, fn, np.array([zi]), np.array([yi]), names=names)
+            try:
+                v = float(np.asarray(one, dtype=np.float64).reshape(()))
+            except (TypeError, ValueError):
+                continue
+            if math.isfinite(v):
+                continue
+            where = f"z = {float(zi):g} with label {float(yi):g}"
+            should = float(_bce_terms(np.array([zi]), np.array([yi]))[0])
+            if math.isnan(v):
+                chk.fail(f"the loss is nan for {where} (it should be {should:g}). Likely "
+                         "mistake: " + _BCE_NAIVE)
+            if zi < 0:
+                chk.fail(f"the loss is {v} for {where} (it should be {should:g}): exp(-z) = "
+                         "exp(1000) overflowed. Likely mistake: a softplus log(1 + exp(-z)) "
+                         "without the absolute value; the stable softplus is max(z, 0) + "
+                         "log(1 + exp(-|z|)), where exp only sees -|z| <= 0")
+            chk.fail(f"the loss is {v} for {where} (it should be {should:g}): exp(z) = "
+                     "exp(1000) overflowed (the naive softplus log(1 + exp(z)), or log of a "
+                     "sigmoid that rounded to 0). Write the loss as max(z, 0) - z y + "
+                     "log(1 + exp(-|z|)), where exp only sees -|z| <= 0")
+        chk.fail(f"the loss is {value} for logits of +-1000. Likely mistake: " + _BCE_NAIVE)
 
     def huge(dtype: Any) -> None:
-        z = np.array([1000.0, -1000.0, 1000.0, -1000.0], dtype=dtype)
-        y = np.array([1.0, 0.0, 0.0, 1.0], dtype=dtype)  # right, right, wrong, wrong
-        want = np.mean(_bce_terms(z, y))  # (0 + 0 + 1000 + 1000) / 4 = 500
-        got, texts = _call(chk, fn, z.copy(), y.copy())
-        got = _expect_scalar(chk, got, z.size)
-        if not np.isfinite(got):
-            chk.fail(f"the loss is {float(got)} for logits of +-1000. Likely mistake: "
-                     + _BCE_NAIVE)
-        if 0.0 <= float(got) < 0.5 * want:
-            chk.fail(f"the loss is {float(got):.4g}, far below {want:.4g}: a confident "
-                     "wrong prediction (z = -1000 for y = 1) must cost |z| = 1000. Likely "
-                     "mistake: you clipped a = sigmoid(z) into [eps, 1 - eps] (or added eps "
-                     "inside the log), which caps every loss at -log(eps); use the logits "
-                     "form max(z, 0) - z y + log(1 + exp(-|z|)) instead")
+        # two confident right answers, three confident wrong ones of different sizes: no
+        # symmetry for a wrong formula to hide in (+-1000 only would let softplus(-z) - zy
+        # pass)
+        z = np.array([1000.0, -1000.0, 800.0, -600.0, 1000.0], dtype=dtype)
+        y = np.array([1.0, 0.0, 0.0, 1.0, 0.0], dtype=dtype)
+        want = float(np.mean(_bce_terms(z, y)))  # (0 + 0 + 800 + 600 + 1000) / 5 = 480
+        got, texts = _call(chk, fn, z, y, names=names)
+        value = _expect_scalar(chk, got, z.size)
+        if not math.isfinite(value):
+            diagnose_nonfinite(z, y, value)
+        if 0.0 <= value < 0.5 * want:
+            chk.fail(f"the loss is {value:.4g}, far below {want:.4g}: a confident "
+                         "wrong prediction (z = 800 for y = 0) must cost |z| = 800. Likely "
+                     "mistake: you clipped a = sigmoid(z) into [eps, 1 - eps] (or added "
+                     "eps inside the log), which caps every loss at -log(eps); use the "
+                     "logits form max(z, 0) - z y + log(1 + exp(-|z|)) instead")
         _no_warnings(chk, texts, "The value is right, but exp overflowed on the way: keep "
                      "every exponent <= 0, as in max(z, 0) - z y + log(1 + exp(-|z|))")
-        chk.expect_close(got, want, rtol=1e-5, mistakes=usual_mistakes(z, y))
+        chk.expect_close(value, want, what="the loss", rtol=1e-5,
+                         mistakes=usual_mistakes(z.astype(np.float64), y.astype(np.float64)))
 
-    @chk.case("huge logits in float64: z = +-1000, two right and two wrong -> 500")
+    @chk.case("huge logits in float64: z up to +-1000, two right and three wrong -> 480")
     def _():
         huge(np.float64)
 
@@ -226,7 +265,7 @@ def check_bce_with_logits_grad(bce_with_logits_grad: Callable[..., Any], *,
         ]
 
     def run_case(z: np.ndarray, y: np.ndarray, *, huge: bool = False) -> None:
-        got, texts = _call(chk, fn, z.copy(), y.copy())
+        got, texts = _call(chk, fn, z, y, names=("z", "y"))
         arr = chk.expect_shape(got, z.shape, mistakes=[
             ((), "you returned one number; the gradient has one entry per logit, shaped "
                  "like z"),
@@ -318,17 +357,29 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], *,
 
     def run_case(z: np.ndarray, labels: np.ndarray, *, huge: bool = False) -> None:
         n, c = z.shape
-        got, texts = _call(chk, fn, z.copy(), labels.copy())
-        got = _expect_scalar(chk, got, n, c)
-        advice = ("Likely mistake: exp of a large logit overflowed. Subtract each row's "
-                  "maximum before exp: log sum_j exp(z_j) = m + log sum_j exp(z_j - m), "
-                  "m = max_j z_j (the log-sum-exp trick)")
+        got, texts = _call(chk, fn, z, labels, names=("logits", "labels"))
+        value = _expect_scalar(chk, got, n, c)
         if huge:
-            if not np.isfinite(got):
-                chk.fail(f"the loss is {float(got)} for logits of +-1000. " + advice)
-            _no_warnings(chk, texts, advice)
+            overflow = [t for t in texts if "overflow" in t]
+            log0 = [t for t in texts if "divide by zero encountered in log" in t]
+            if overflow:
+                chk.fail(f"NumPy warned {overflow[0]!r} (the loss is {value}). Likely "
+                         "mistake: exp of a large logit overflowed. Subtract each row's "
+                         "maximum before exp: log sum_j exp(z_j) = m + log sum_j exp(z_j - "
+                         "m), m = max_j z_j (the log-sum-exp trick)")
+            if log0 or not math.isfinite(value):
+                warned = f" and NumPy warned {log0[0]!r}" if log0 else ""
+                chk.fail(f"the loss is {value}{warned}. Likely mistake: the probability "
+                         "of a label underflowed to 0 (softmax of [0, 1000, 0] gives "
+                         "e^-1000 = 0 for class 0, even with the maximum subtracted), and "
+                         "log(0) = -inf. Do not take the log of the softmax: compute log p = "
+                         "(z - m) - log sum_j exp(z_j - m) directly (log-softmax), then pick "
+                         "the label's entry")
+            _no_warnings(chk, texts, "Compute the log-probabilities with the log-sum-exp "
+                         "trick, so that no exp sees a large number and no log sees 0")
         want = np.mean(-_picked(_log_softmax(z.astype(np.float64), axis=1), labels))
-        chk.expect_close(got, want, rtol=1e-6, mistakes=mistakes(z.astype(np.float64), labels))
+        chk.expect_close(value, want, what="the loss", rtol=1e-6,
+                         mistakes=mistakes(z.astype(np.float64), labels))
 
     @chk.case("a batch of N = 4 examples, C = 3 classes")
     def _():

@@ -5,7 +5,12 @@
   a quadratic, :math:`2/\\lambda_{\\max}(H)`;
 * :func:`check_warmup_cosine` - linear warm-up followed by cosine annealing, compared
   with dnnlib's schedules (:class:`~dnnlib.optim.LinearWarmup` around a shifted
-  :class:`~dnnlib.optim.CosineAnnealing`).
+  :class:`~dnnlib.optim.CosineAnnealing`);
+* :func:`check_momentum_step` - one step of momentum (the heavy ball), compared with
+  :class:`dnnlib.optim.SGD`;
+* :func:`check_heavy_ball_max_lr` - the stable-rate bound of the heavy ball on a
+  quadratic, :math:`2(1 + \\mu)/\\lambda_{\\max}(H)`, derived by the reader and
+  verified numerically.
 
 Each prints one line per case and names the likely mistake ("you forgot the bias
 correction", "the diagonal entries are not the eigenvalues"...).
@@ -19,15 +24,19 @@ from typing import Any
 import numpy as np
 
 from ..layers import Parameter
-from ..optim import Adam, CosineAnnealing, LinearWarmup
-from ._checker import Checker, CheckResult
+from ..optim import SGD, Adam, CosineAnnealing, LinearWarmup
+from ._checker import Checker, CheckResult, digits_pair
 
 __all__ = [
     "check_adam_step",
     "check_max_stable_lr",
     "check_warmup_cosine",
+    "check_momentum_step",
+    "check_heavy_ball_max_lr",
     "dnnlib_adam_step",
     "dnnlib_warmup_cosine",
+    "dnnlib_momentum_step",
+    "heavy_ball_spectral_radius",
 ]
 
 
@@ -93,27 +102,32 @@ def check_adam_step(adam_step: Callable[..., Any], *, verbose: bool = True) -> C
     fn = adam_step
 
     def run_case(theta, grad, m, v, t, lr, b1, b2, eps):
-        args = [a.copy() for a in (theta, grad, m, v)]
-        got = chk.call(fn, *args, t, lr, b1, b2, eps)
-        for before, after, name in zip((theta, grad, m, v), args, ("theta", "grad", "m", "v"),
-                                       strict=True):
-            chk.expect_unchanged(before, after, name)
-        if not isinstance(got, (tuple, list)) or len(got) != 3:
-            chk.fail("return the three arrays (theta_new, m_new, v_new) as a tuple; the next "
-                     "step needs the new moments too")
-        th_new, m_new, v_new = got
+        got = chk.call(fn, theta, grad, m, v, t, lr, b1, b2, eps,
+                       arg_names=("theta", "grad", "m", "v", "t", "lr", "beta1", "beta2", "eps"))
+        th_new, m_new, v_new = chk.expect_tuple(got, ("theta_new", "m_new", "v_new"))
         want_th, want_m, want_v = dnnlib_adam_step(theta, grad, m, v, t, lr, b1, b2, eps)
         base = (theta, grad, m, v, t, lr, b1, b2, eps)
-        chk.expect_close(m_new, want_m, rtol=1e-9, atol=1e-12, mistakes=[
+        for name, value in (("theta_new", th_new), ("m_new", m_new), ("v_new", v_new)):
+            chk.expect_shape(value, theta.shape, what=name)
+        if np.allclose(np.asarray(m_new, dtype=np.float64), want_v) and \
+                np.allclose(np.asarray(v_new, dtype=np.float64), want_m) and \
+                not np.allclose(want_m, want_v):
+            chk.fail("m_new and v_new are swapped: return (theta_new, m_new, v_new) in that "
+                     "order")
+        chk.expect_close(m_new, want_m, what="m_new", rtol=1e-9, atol=1e-12, mistakes=[
             (_adam_variant(*base, swap_m=True)[1],
              "beta1 and 1 - beta1 are swapped: m_t = beta1 m_(t-1) + (1 - beta1) g_t keeps "
              "90% of the old average"),
             (m, "m was not updated: m_t = beta1 m_(t-1) + (1 - beta1) g_t"),
+            (b1 * m + grad, "m_t = beta1 m_(t-1) + (1 - beta1) g_t: the factor (1 - beta1) "
+                            "of the gradient is missing (that is SGD's momentum buffer)"),
         ])
-        chk.expect_close(v_new, want_v, rtol=1e-9, atol=1e-12, mistakes=[
+        chk.expect_close(v_new, want_v, what="v_new", rtol=1e-9, atol=1e-12, mistakes=[
             (_adam_variant(*base, g2=False)[2],
              "v averages the squared gradient: use g * g (or g**2), not |g|"),
             (b2 * v + (1 - b2) * grad, "v averages the squared gradient g**2, not g"),
+            (b1 * v + (1 - b1) * grad**2, "v uses beta2, not beta1: v_t = beta2 v_(t-1) + "
+                                          "(1 - beta2) g_t**2"),
         ])
         mistakes = [
             (_adam_variant(*base, correct_m=False, correct_v=False)[0],
@@ -136,7 +150,8 @@ def check_adam_step(adam_step: Callable[..., Any], *, verbose: bool = True) -> C
             mistakes.append((_adam_variant(*base, t_used=t - 1)[0],
                              "off by one in the bias correction: use beta**t for step t, not "
                              "beta**(t - 1)"))
-        chk.expect_close(th_new, want_th, rtol=1e-9, atol=1e-12, mistakes=mistakes)
+        chk.expect_close(th_new, want_th, what="theta_new", rtol=1e-9, atol=1e-12,
+                         mistakes=mistakes)
 
     g = np.random.default_rng(4)
 
@@ -182,26 +197,35 @@ def check_max_stable_lr(max_stable_lr: Callable[..., Any], *, verbose: bool = Tr
     def expect(H: np.ndarray) -> None:
         lam = np.linalg.eigvalsh(H)
         want = 2.0 / lam[-1]
-        got = chk.call(fn, H.copy())
-        if isinstance(got, (list, tuple)) or (hasattr(got, "shape") and got.shape != ()):
-            chk.fail(f"max_stable_lr returned {type(got).__name__} "
-                     f"{np.asarray(got).shape}; return one number, e.g. float(...)")
-        chk.expect_close(np.asarray(got, dtype=np.float64), want, rtol=1e-8, atol=0.0,
-                         mistakes=[
+        got = chk.call(fn, H, arg_names=("H",))
+        if hasattr(got, "shape") and np.size(got) == H.shape[0] and H.shape[0] > 1:
+            chk.fail(f"max_stable_lr returned {np.size(got)} numbers (one per eigenvalue?); "
+                     "return one number, the bound of the steepest direction: "
+                     "float(2 / lambda_max)")
+        value = chk.expect_number(got, what="the rate", scalar=True)
+        both = "2/(lambda_min + lambda_max)" + (" (for a 2 x 2 matrix also 2/trace(H))"
+                                                 if H.shape[0] == 2 else "")
+        mistakes = [
             (1.0 / lam[-1], "that is 1/lambda_max, the rate without oscillation; the "
                             "stability bound is twice as large: |1 - lr lambda| < 1 "
                             "means 0 < lr < 2/lambda"),
             (2.0 / lam[0], "you used the smallest eigenvalue; the steepest direction "
                            "(largest eigenvalue) diverges first"),
+            (2.0 / (lam[0] + lam[-1]), f"that is {both}, the rate that converges fastest "
+                                       "(eq-gd-best-rate), not the largest stable one; the "
+                                       "bound is 2/lambda_max"),
             (2.0 / np.max(np.diag(H)), "the diagonal entries of H are not its eigenvalues "
                                        "unless H is diagonal: use np.linalg.eigvalsh(H)"),
             (2.0 / np.max(H), "the largest entry of H is not its largest eigenvalue: use "
                               "np.linalg.eigvalsh(H)"),
-            (2.0 / np.trace(H), "the trace is the sum of all eigenvalues, not the largest"),
             (2.0 / np.linalg.norm(H), "the Frobenius norm is not the largest eigenvalue "
                                       "(use np.linalg.eigvalsh(H), or the 2-norm ord=2)"),
             (2.0 / lam[-1] ** 2, "divide by lambda_max, not lambda_max squared"),
-        ])
+        ]
+        if H.shape[0] > 2:  # for 2 x 2, trace = lambda_min + lambda_max (named above)
+            mistakes.append((2.0 / np.trace(H), "the trace is the sum of all eigenvalues, "
+                                                "not the largest"))
+        chk.expect_close(value, want, what="the rate", rtol=1e-8, atol=0.0, mistakes=mistakes)
         # what the bound means: just below it converges, just above it diverges
         e0 = np.ones(H.shape[0])
         for factor, ok in ((0.98, True), (1.02, False)):
@@ -283,11 +307,9 @@ def check_warmup_cosine(warmup_cosine: Callable[..., Any], *, verbose: bool = Tr
         ref = dnnlib_warmup_cosine(a, W, T, lo, f)
         got = []
         for t in ts:
-            out = chk.call(fn, t, a, W, T, lo, f)
-            if isinstance(out, (list, tuple)) or (hasattr(out, "shape") and out.shape != ()):
-                chk.fail(f"warmup_cosine({t}, ...) returned a {type(out).__name__}; return "
-                         "one number, the rate of step t")
-            got.append(float(out))
+            out = chk.call(fn, t, a, W, T, lo, f, arg_names=(
+                "t", "lr_max", "warmup_steps", "total_steps", "lr_min", "start_factor"))
+            got.append(chk.expect_number(out, what=f"the rate of step t = {t}", scalar=True))
         got_a = np.asarray(got)
 
         def series(**kw):
@@ -313,7 +335,9 @@ def check_warmup_cosine(warmup_cosine: Callable[..., Any], *, verbose: bool = Tr
             for wrong, hint in mistakes:
                 if np.allclose(got_a, wrong, rtol=1e-9, atol=1e-12):
                     chk.fail(f"wrong rates. Likely mistake: {hint}")
-            chk.fail(f"step t = {ts[i]}: expected {want[i]:.6g}, got {got_a[i]:.6g}")
+            w_text, g_text = digits_pair(float(want[i]), float(got_a[i]))
+            chk.fail(f"the rate of step t = {ts[i]} is wrong: expected {w_text}, got {g_text} "
+                     f"({len(bad)} of {len(ts)} steps differ)")
 
     @chk.case("lr_max = 1, W = 5 warm-up steps, T = 25 steps, every step 0..30")
     def _():
@@ -326,5 +350,264 @@ def check_warmup_cosine(warmup_cosine: Callable[..., Any], *, verbose: bool = Tr
     @chk.case("edge case: one warm-up step (W = 1, T = 4)")
     def _():
         expect(0.2, 1, 4, 0.0, 0.5, list(range(7)))
+
+    return chk.run(fn, verbose=verbose)
+
+
+# --------------------------------------------------------------------------- exercise 4
+def dnnlib_momentum_step(theta: np.ndarray, grad: np.ndarray, velocity: np.ndarray,
+                         lr: float, momentum: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""One step of :class:`dnnlib.optim.SGD` with momentum, from the velocity ``b_(t-1)``.
+
+    The reference of :func:`check_momentum_step`: a :class:`~dnnlib.layers.Parameter`
+    holding a copy of ``theta``, an ``SGD(momentum=...)`` whose momentum buffer is set to
+    ``velocity`` (past its first step), one ``opt.step()``. That is {eq}`eq-momentum`,
+    :math:`b_t = \mu b_{t-1} + g_t`, :math:`\theta_t = \theta_{t-1} - \eta b_t`.
+
+    Examples
+    --------
+    >>> th, b = dnnlib_momentum_step(np.array([1.0]), np.array([2.0]), np.array([0.5]),
+    ...                              lr=0.1, momentum=0.9)
+    >>> np.round(th, 6), np.round(b, 6)
+    (array([0.755]), array([2.45]))
+    """
+    theta = np.array(theta, dtype=np.float64)
+    if momentum == 0:  # no buffer in SGD: b_t = g_t
+        return theta - lr * np.asarray(grad, dtype=np.float64), np.array(grad, np.float64)
+    p = Parameter(theta, "theta")
+    opt = SGD([p], lr=lr, momentum=momentum)
+    opt.state[0]["momentum_buffer"][...] = velocity
+    opt.step_count = 1  # not the first step: b_t = mu b_(t-1) + g_t (b_0 = 0 gives b_1 = g_1)
+    p.grad[...] = grad
+    opt.step()
+    return p.data.copy(), opt.state[0]["momentum_buffer"].copy()
+
+
+def check_momentum_step(momentum_step: Callable[..., Any], *, verbose: bool = True
+                        ) -> CheckResult:
+    r"""Check ``momentum_step(theta, grad, velocity, lr, momentum) -> (theta_new, velocity_new)``.
+
+    One step of momentum, {eq}`eq-momentum`: :math:`b_t = \mu\, b_{t-1} + g_t` and
+    :math:`\theta_t = \theta_{t-1} - \eta\, b_t` (``velocity`` is :math:`b_{t-1}`, zeros
+    before the first step). Compared with :class:`dnnlib.optim.SGD` (``momentum > 0``),
+    on one step and on five steps in a row fed back into the reader's function. Named
+    mistakes: the other convention (the learning rate inside the velocity), a damped
+    average :math:`\mu b + (1 - \mu) g`, a step with the old velocity, Nesterov's step,
+    an uphill step, a missing learning rate.
+
+    Examples
+    --------
+    >>> check_momentum_step(dnnlib_momentum_step, verbose=False).passed
+    True
+    """
+    chk = Checker("momentum_step")
+    fn = momentum_step
+    names = ("theta", "grad", "velocity", "lr", "momentum")
+
+    def one(theta, grad, v, lr, mu) -> None:
+        got = chk.call(fn, theta, grad, v, lr, mu, arg_names=names)
+        th_new, v_new = chk.expect_tuple(got, ("theta_new", "velocity_new"))
+        want_th, want_v = dnnlib_momentum_step(theta, grad, v, lr, mu)
+        chk.expect_shape(th_new, theta.shape, what="theta_new")
+        chk.expect_shape(v_new, theta.shape, what="velocity_new")
+        other = ("the other common convention (the learning rate inside the velocity, "
+                 "v = mu v - lr g, theta + v); here, as in PyTorch and dnnlib, the velocity "
+                 "is b_t = mu b_(t-1) + g_t and the step is theta - lr b_t")
+        chk.expect_close(v_new, want_v, what="velocity_new", rtol=1e-10, atol=1e-12, mistakes=[
+            (mu * v + lr * grad, "the velocity holds lr: " + other),
+            (mu * v - lr * grad, "the velocity holds -lr g: " + other),
+            (mu * v + (1 - mu) * grad, "mu b + (1 - mu) g is a damped average (dampening = "
+                                       "mu); the heavy ball adds the whole gradient: b_t = "
+                                       "mu b_(t-1) + g_t"),
+            (v + mu * grad, "mu multiplies the old velocity, not the gradient: b_t = mu "
+                            "b_(t-1) + g_t"),
+            (mu * (v + grad), "only the old velocity is multiplied by mu: b_t = mu b_(t-1) + "
+                              "g_t"),
+            (v, "the velocity was not updated: b_t = mu b_(t-1) + g_t"),
+            (grad, "the velocity forgot its past: b_t = mu b_(t-1) + g_t"),
+        ])
+        want_b = mu * v + grad
+        chk.expect_close(th_new, want_th, what="theta_new", rtol=1e-10, atol=1e-12, mistakes=[
+            (theta - lr * v, "the step used the old velocity b_(t-1): update the velocity "
+                             "first, then theta_t = theta_(t-1) - lr b_t"),
+            (theta + lr * want_b, "the step goes uphill: theta_t = theta_(t-1) - lr b_t"),
+            (theta - lr * (grad + mu * want_b), "that is Nesterov's look-ahead step; plain "
+                                                "momentum steps along b_t: theta - lr b_t"),
+            (theta - want_b, "the learning rate is missing: theta_t = theta_(t-1) - lr b_t"),
+            (theta - lr * grad, "you stepped along the gradient alone (plain gradient "
+                                "descent); momentum steps along the velocity b_t"),
+        ])
+
+    g = np.random.default_rng(5)
+
+    @chk.case("the first step (velocity 0): theta moves by -lr * grad, the velocity is grad")
+    def _():
+        # lr = 0.05, not 0.1: with lr = 1 - momentum two named mistakes would coincide
+        one(np.array([1.0, -2.0, 0.5]), np.array([0.3, -1.0, 2.0]), np.zeros(3), 0.05, 0.9)
+
+    @chk.case("a later step of a (2, 3) weight matrix, momentum 0.9, lr 0.05")
+    def _():
+        one(g.normal(size=(2, 3)), g.normal(size=(2, 3)), g.normal(size=(2, 3)), 0.05, 0.9)
+
+    @chk.case("other hyperparameters: momentum 0.5, lr 0.3")
+    def _():
+        one(np.array([0.2, 0.4]), np.array([0.05, -2.0]), np.array([0.7, -0.5]), 0.3, 0.5)
+
+    @chk.case("edge case: momentum = 0 is plain gradient descent")
+    def _():
+        one(np.array([1.0, 2.0]), np.array([0.5, -0.5]), np.array([0.3, 0.1]), 0.2, 0.0)
+
+    @chk.case("five steps in a row on f = theta^T H theta / 2 follow dnnlib's SGD(momentum=0.8)")
+    def _():
+        H = np.array([[3.0, 1.0], [1.0, 2.0]])
+        theta, v = np.array([1.0, -1.0]), np.zeros(2)
+        th_ref = theta.copy()
+        p = Parameter(th_ref, "theta")
+        opt = SGD([p], lr=0.1, momentum=0.8)
+        for step in range(1, 6):
+            got = chk.call(fn, theta, H @ theta, v, 0.1, 0.8, arg_names=names)
+            theta, v = chk.expect_tuple(got, ("theta_new", "velocity_new"))
+            theta = chk.expect_shape(theta, (2,), what="theta_new").astype(np.float64)
+            v = chk.expect_shape(v, (2,), what="velocity_new").astype(np.float64)
+            opt.zero_grad()
+            p.grad[...] = H @ p.data
+            opt.step()
+            chk.expect_close(theta, p.data, what=f"theta after step {step}", rtol=1e-10,
+                             atol=1e-12)
+
+    return chk.run(fn, verbose=verbose)
+
+
+# --------------------------------------------------------------------------- exercise 5
+def heavy_ball_spectral_radius(H: np.ndarray, lr: float, momentum: float) -> float:
+    r"""Spectral radius of one heavy-ball step on :math:`\tfrac12 \theta^\top H \theta`.
+
+    The step maps :math:`(\theta_t, \theta_{t-1})` linearly to :math:`(\theta_{t+1},
+    \theta_t)`: ``[[(1 + mu) I - lr H, -mu I], [I, 0]]`` ({eq}`eq-heavy-ball`); the
+    iteration converges from every start iff the radius is below 1.
+
+    Examples
+    --------
+    >>> H = np.diag([1.0, 4.0])
+    >>> heavy_ball_spectral_radius(H, 0.74, 0.5) < 1 < heavy_ball_spectral_radius(H, 0.76, 0.5)
+    True
+    """
+    D = H.shape[0]
+    eye = np.eye(D)
+    step = np.block([[(1 + momentum) * eye - lr * H, -momentum * eye],
+                     [eye, np.zeros((D, D))]])
+    return float(np.max(np.abs(np.linalg.eigvals(step))))
+
+
+def check_heavy_ball_max_lr(heavy_ball_max_lr: Callable[..., Any], *, verbose: bool = True
+                            ) -> CheckResult:
+    r"""Check ``heavy_ball_max_lr(H, momentum) -> float``: :math:`2(1 + \mu)/\lambda_{\max}`.
+
+    Gradient descent with momentum :math:`\mu \in [0, 1)` on
+    :math:`\tfrac12 \theta^\top H \theta` converges from every start iff
+    :math:`0 < \eta < 2(1 + \mu)/\lambda_{\max}(H)`: in each eigen-direction the root of
+    :math:`r^2 - (1 + \mu - \eta\lambda) r + \mu` crosses :math:`r = -1` at
+    :math:`\eta\lambda = 2(1 + \mu)`. The last case verifies the reader's number
+    numerically, without the formula: the spectral radius of the heavy-ball step
+    (:func:`heavy_ball_spectral_radius`) is below 1 at 0.99 times the rate and above 1 at
+    1.01 times it, and :class:`dnnlib.optim.SGD` (momentum) converges at 0.9 times the
+    rate and diverges at 1.1 times it.
+
+    Examples
+    --------
+    >>> def heavy_ball_max_lr(H, momentum):
+    ...     return float(2 * (1 + momentum) / np.linalg.eigvalsh(H)[-1])
+    >>> check_heavy_ball_max_lr(heavy_ball_max_lr, verbose=False).passed
+    True
+    """
+    chk = Checker("heavy_ball_max_lr")
+    fn = heavy_ball_max_lr
+
+    def rate(H: np.ndarray, mu: float) -> float:
+        got = chk.call(fn, H, mu, arg_names=("H", "momentum"))
+        if hasattr(got, "shape") and np.size(got) == H.shape[0] and H.shape[0] > 1:
+            chk.fail(f"heavy_ball_max_lr returned {np.size(got)} numbers (one per eigenvalue?); "
+                     "return one number, the bound of the steepest direction")
+        return chk.expect_number(got, what="the rate", scalar=True)
+
+    def expect(H: np.ndarray, mu: float) -> None:
+        lam = np.linalg.eigvalsh(H)
+        lo, hi = lam[0], lam[-1]
+        value = rate(H, mu)
+        want = 2 * (1 + mu) / hi
+        chk.expect_close(value, want, what="the rate", rtol=1e-8, atol=0.0, mistakes=[
+            (2 / hi, "that is the bound of plain gradient descent, 2/lambda_max; momentum "
+                     "enlarges it: the root of r^2 - (1 + mu - lr lambda) r + mu crosses "
+                     "r = -1 at lr lambda = 2 (1 + mu)"),
+            (2 * (1 - mu) / hi, "the factor is (1 + mu), not (1 - mu): put r = -1 in "
+                                "r^2 - (1 + mu - lr lambda) r + mu = 0"),
+            (2 / ((1 + mu) * hi), "(1 + mu) multiplies the bound, it does not divide it: "
+                                  "r = -1 gives 1 + (1 + mu - lr lambda) + mu = 0"),
+            ((1 + mu) / hi, "a factor 2 is missing: r = -1 gives lr lambda = 2 + 2 mu"),
+            (2 / ((1 - mu) * hi), "1/(1 - mu) is the gain of momentum along a steady slope "
+                                  "(eq-momentum); stability is decided by the alternating "
+                                  "mode, whose root crosses -1 at lr lambda = 2 (1 + mu)"),
+            (2 * (1 + mu) / lo, "you used the smallest eigenvalue; the steepest direction "
+                                "(largest eigenvalue) leaves the unit circle first"),
+            (2 * (1 + mu) / np.max(np.diag(H)), "the diagonal entries of H are not its "
+                                                "eigenvalues unless H is diagonal"),
+            ((1 + np.sqrt(mu)) ** 2 / hi, "(1 + sqrt(mu))^2 / lambda is where the two roots "
+                                          "turn real again; they stay inside the unit circle "
+                                          "until one reaches -1, at lr lambda = 2 (1 + mu)"),
+            (4 / (np.sqrt(hi) + np.sqrt(lo)) ** 2, "that is the fastest rate lr* of "
+                                                   "eq-momentum-rate, not the largest stable "
+                                                   "one"),
+        ])
+
+    @chk.case("a diagonal Hessian diag(1, 4) with momentum 0.5 -> 0.75")
+    def _():
+        expect(np.diag([1.0, 4.0]), 0.5)
+
+    @chk.case("the chapter's rotated bowl (eigenvalues 0.5 and 10) with momentum 0.9")
+    def _():
+        a = np.radians(30.0)
+        R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        H = R @ np.diag([0.5, 10.0]) @ R.T
+        expect((H + H.T) / 2, 0.9)
+
+    @chk.case("a 4 x 4 Hessian with off-diagonal coupling, momentum 0.3")
+    def _():
+        A = np.random.default_rng(8).normal(size=(4, 4))
+        expect(A @ A.T + 0.5 * np.eye(4), 0.3)
+
+    @chk.case("edge case: momentum 0 gives back plain gradient descent's 2/lambda_max")
+    def _():
+        expect(np.diag([2.0, 0.5, 8.0]), 0.0)
+
+    @chk.case("verified without the formula: the heavy ball converges just below your rate "
+              "and diverges just above it (H 3 x 3, momentum 0.8)")
+    def _():
+        A = np.random.default_rng(9).normal(size=(3, 3))
+        H = A @ A.T + 0.2 * np.eye(3)
+        mu = 0.8
+        value = rate(H, mu)
+        if value <= 0:
+            chk.fail(f"the rate is {value:g}; a learning rate is positive")
+        below = heavy_ball_spectral_radius(H, 0.99 * value, mu)
+        above = heavy_ball_spectral_radius(H, 1.01 * value, mu)
+        if below >= 1:
+            chk.fail(f"at 0.99 x your rate ({0.99 * value:.4g}) the heavy ball diverges "
+                     f"(spectral radius of its step {below:.4f} > 1): your bound is too large")
+        if above < 1:
+            chk.fail(f"at 1.01 x your rate ({1.01 * value:.4g}) the heavy ball still converges "
+                     f"(spectral radius {above:.4f} < 1): your bound is too small")
+        # and dnnlib's optimizer agrees, far from the edge
+        for factor, converges in ((0.9, True), (1.1, False)):
+            p = Parameter(np.ones(3), "theta")
+            opt = SGD([p], lr=factor * value, momentum=mu)
+            for _ in range(600):
+                opt.zero_grad()
+                p.grad[...] = H @ p.data
+                opt.step()
+            ok = bool(np.linalg.norm(p.data) < 1e-3) if converges else \
+                bool(np.linalg.norm(p.data) > 1e3)
+            if not ok:  # pragma: no cover - the radius decides first
+                chk.fail(f"dnnlib's SGD(momentum={mu}) at {factor} x your rate ended at "
+                         f"|theta| = {np.linalg.norm(p.data):.3g}")
 
     return chk.run(fn, verbose=verbose)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checker import Checker, CheckResult
+from ._checker import Checker, CheckResult, describe
 
 __all__ = [
     "check_minibatch_indices",
@@ -105,7 +105,20 @@ def _coverage_feedback(chk: Checker, batches: list[np.ndarray], n: int, batch_si
         elif drop_last and rest == 0 and sizes == want_sizes[:-1]:
             msg += (". Likely mistake: when batch_size divides n, the last batch is full and "
                     "must be kept (loop over range(0, n - n % batch_size, batch_size))")
-        elif len(sizes) == len(want_sizes) and sum(sizes) == sum(want_sizes):
+        elif sorted(sizes) == sorted(want_sizes):
+            consecutive = all(b.size == 0 or np.array_equal(np.sort(b), np.arange(
+                b.min(), b.min() + b.size)) for b in batches)
+            if consecutive and len(batches) > 1:
+                msg += (". Likely mistake: each batch holds neighbouring samples and the "
+                        "short one is not last: you shuffled the order of the batches, not "
+                        "the samples. Permute the samples first (order = rng.permutation(n)),"
+                        " then cut order into consecutive slices order[i:i + batch_size]")
+            else:
+                msg += (". The right sizes in the wrong order: the batches are consecutive "
+                        "slices order[i:i + batch_size] of one permutation, so only the last "
+                        "one can be short")
+        elif len(sizes) == len(want_sizes) and sum(sizes) == sum(want_sizes) and \
+                max(sizes) - min(sizes) <= 1:
             msg += (". Likely mistake: np.array_split makes batches of nearly equal size; "
                     "every batch but the last must hold exactly batch_size samples")
         chk.fail(msg)
@@ -145,7 +158,8 @@ def check_minibatch_indices(minibatch_indices: Callable[..., Any], *, verbose: b
     fn = minibatch_indices
 
     def run_case(n: int, bs: int, drop_last: bool, seed: int) -> list[np.ndarray]:
-        got = chk.call(fn, n, bs, np.random.default_rng(seed), drop_last=drop_last)
+        got = chk.call(fn, n, bs, np.random.default_rng(seed), drop_last=drop_last,
+                       arg_names=("n", "batch_size", "rng"))
         batches = _as_batches(chk, got)
         _coverage_feedback(chk, batches, n, bs, drop_last)
         return batches
@@ -271,18 +285,26 @@ def check_train_loop(train_loop: Callable[..., Any], *, verbose: bool = True) ->
     >>> check_train_loop(train_loop, verbose=False).status
     'not_attempted'
     """
+    from ..data import batches
     from ..train import fit
 
     chk = Checker("train_loop")
     fn = train_loop
+    forbidden = {
+        fit: "your loop calls dnnlib.train.fit: the exercise is to write the loop that fit "
+             "runs; write the epochs and the mini-batch steps yourself",
+        batches: "your loop uses dnnlib.data.batches (maybe under another name, or through "
+                 "a helper): the exercise asks for the loop without it. Draw order = "
+                 "rng.permutation(N) and slice it yourself, as in the first exercise",
+    }
 
     def compare(seed: int, n: int, epochs: int, bs: int, optimizer: str) -> None:
         X, y, model, loss_fn, opt = _toy_problem(seed, n, optimizer)
-        X0, y0, w0 = X.copy(), y.copy(), _weights(model)
+        w0 = _weights(model)
         got_rng = np.random.default_rng(seed)
-        got = chk.call(fn, model, loss_fn, opt, X, y, epochs, bs, got_rng)
-        chk.expect_unchanged(X0, X, "X")
-        chk.expect_unchanged(y0, y, "y")
+        got = chk.call(fn, model, loss_fn, opt, X, y, epochs, bs, got_rng,
+                       arg_names=("model", "loss_fn", "optimizer", "X", "y", "epochs",
+                                  "batch_size", "rng"), forbid=forbidden)
         if isinstance(got, np.ndarray):
             got = got.tolist()
         if not isinstance(got, (list, tuple)):
@@ -346,10 +368,8 @@ def check_train_loop(train_loop: Callable[..., Any], *, verbose: bool = True) ->
             chk.fail(f"expected one loss per epoch ({epochs} values), got {len(got)}")
         if epochs == 0:
             return
-        try:
-            got_f = np.asarray([float(v) for v in got], dtype=np.float64)
-        except (TypeError, ValueError):
-            chk.fail("the losses must be numbers (float(loss_fn.forward(...)))")
+        got_f = np.asarray([chk.expect_number(v, what=f"the loss of epoch {k}")
+                            for k, v in enumerate(got)], dtype=np.float64)
         want = np.asarray(hist["loss"], dtype=np.float64)
         mistakes = []
         for kind, hint in [("mean", "you averaged the batch losses without weights; the last "
@@ -442,14 +462,44 @@ def check_early_stopping(early_stopping: Callable[..., Any], *, verbose: bool = 
             stop = len(losses) - 1
         return best_e, stop
 
+    def epoch_index(value: Any, name: str, losses: list[float], none_ok: bool) -> int | None:
+        """The reader's epoch as an int (or None), without guessing: no int() cast."""
+        if value is None:
+            if none_ok:
+                return None
+            chk.fail(f"{name} is None; the best epoch always exists (epoch 0 at the latest)")
+        if isinstance(value, (bool, np.bool_)):
+            chk.fail(f"{name} is {describe(value)}; return an epoch index (an int)")
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        if isinstance(value, (float, np.floating)):
+            v = float(value)
+            if math.isnan(v):
+                chk.fail(f"{name} is nan" + (": when training never stops, return None "
+                                             "(not nan, not -1)" if none_ok else ""))
+            if v in [float(x) for x in losses] and not v.is_integer():
+                chk.fail(f"{name} is {v!r}, a validation loss: return the epoch (its index "
+                         "in val_losses, counted from 0), not the loss")
+            if v.is_integer():
+                chk.fail(f"{name} is the float {v!r}; return an int epoch index (epochs are "
+                         "counted with ints, e.g. from enumerate)")
+            chk.fail(f"{name} is {v!r}; return an epoch index, an int counted from 0")
+        chk.fail(f"{name} is {describe(value)}; return an epoch index (an int)"
+                 + (" or None" if none_ok else ""))
+        return None  # pragma: no cover
+
     def expect(losses: list[float], patience: int, min_delta: float = 0.0) -> None:
-        got = chk.call(fn, list(losses), patience, min_delta)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            chk.fail(f"early_stopping returned {got!r}; return a pair (best_epoch, stop_epoch)")
-        got = (None if got[0] is None else int(got[0]), None if got[1] is None else int(got[1]))
+        got = chk.call(fn, list(losses), patience, min_delta,
+                       arg_names=("val_losses", "patience", "min_delta"))
+        best, stop = chk.expect_tuple(got, ("best_epoch", "stop_epoch"))
         want = reference_early_stopping(losses, patience, min_delta)
+        got = (epoch_index(best, "best_epoch", losses, none_ok=False),
+               epoch_index(stop, "stop_epoch", losses, none_ok=True))
         if got == want:
             return
+        if got == want[::-1]:
+            chk.fail(f"expected (best_epoch, stop_epoch) = {want}, got {got}: the two are "
+                     "swapped; return (best_epoch, stop_epoch)")
         mistakes = [
             (alt(losses, patience, min_delta, le=True),
              "a tie is not an improvement: use val_loss < best - min_delta, not <="),

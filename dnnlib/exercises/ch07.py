@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..gradcheck import check_gradients
-from ._checker import Checker, CheckFailed, CheckResult, NotAttempted
+from ._checker import Checker, CheckResult
 
 __all__ = [
     "check_inverted_dropout",
@@ -39,10 +39,7 @@ def _positive(seed: int, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _host(chk: Checker, got: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
-    arr = chk.expect_array(got)
-    if tuple(arr.shape) != tuple(shape):
-        chk.fail(f"{what} has shape {tuple(arr.shape)}, expected {tuple(shape)} (the shape of "
-                 f"{'x' if what == 'forward(x)' else 'dout'})")
+    arr = chk.expect_shape(got, shape, what=what)
     if not np.all(np.isfinite(arr)):
         chk.fail(f"{what} contains NaN or infinity; look for a division by zero")
     return arr.astype(np.float64)
@@ -89,23 +86,26 @@ def check_inverted_dropout(InvertedDropout: Any, *, verbose: bool = True) -> Che
                   "NotImplementedError`), run that cell,\nthen run this cell again.")
 
     def build(p: float, seed: int) -> Any:
-        layer = chk.call(InvertedDropout, p, rng=seed)
+        layer = chk.call(InvertedDropout, p, rng=seed, name="InvertedDropout")
         if not hasattr(layer, "training") or not callable(getattr(layer, "eval", None)):
             chk.fail("the layer has no `training` flag or `eval()` method: derive it from "
                      "dnnlib.layers.Layer (class InvertedDropout(Layer)) and call "
                      "super().__init__() first in __init__")
         return layer
 
+    def call_forward(layer: Any, x: np.ndarray) -> Any:
+        return chk.call(layer.forward, x, name="InvertedDropout.forward", arg_names=("x",))
+
+    def call_backward(layer: Any, dout: np.ndarray) -> Any:
+        return chk.call(layer.backward, dout, name="InvertedDropout.backward",
+                        arg_names=("dout",))
+
     def forward(layer: Any, x: np.ndarray) -> np.ndarray:
-        return _host(chk, chk.call(layer.forward, x.copy()), x.shape, "forward(x)")
+        return _host(chk, call_forward(layer, x), x.shape, "the output of forward(x)")
 
     def backward(layer: Any, dout: np.ndarray) -> np.ndarray:
-        try:
-            got = chk.call(layer.backward, dout.copy())
-        except NotAttempted:
-            chk.fail("backward still raises NotImplementedError: write it "
-                     "(dx = dout * mask / (1 - p), with the mask of the forward pass)")
-        return _host(chk, got, dout.shape, "backward(dout)")
+        return _host(chk, call_backward(layer, dout), dout.shape,
+                     "the output of backward(dout)")
 
     def kept_scale_hint(ratio: np.ndarray, p: float) -> None:
         """Fail with the likely mistake when the kept entries are not x / (1 - p)."""
@@ -270,15 +270,8 @@ def check_inverted_dropout(InvertedDropout: Any, *, verbose: bool = True) -> Che
     def _():
         x = np.random.default_rng(9).normal(size=(4, 5))
         layer = build(0.4, 5)
-        try:
-            result = check_gradients(layer, x)
-        except NotImplementedError:
-            chk.fail("backward still raises NotImplementedError: write it "
-                     "(dx = dout * mask / (1 - p), with the mask of the forward pass)")
-        except CheckFailed:
-            raise
-        except Exception as exc:
-            chk.fail(f"check_gradients raised {type(exc).__name__}: {exc}")
+        call_forward(layer, x)  # an input modified in place is named, not blamed on gradients
+        result = chk.call(check_gradients, layer, x, name="check_gradients")
         if not result.ok:
             chk.fail(f"the gradient check failed: relative error {result.max_rel_error:.1e} "
                      f"at {result.where} (the tolerance is {result.tol:.0e})")
@@ -293,18 +286,19 @@ def check_inverted_dropout(InvertedDropout: Any, *, verbose: bool = True) -> Che
     def _():
         x = _positive(11, (6, 3)).astype(np.float32)
         layer = build(0.5, 7)
-        y = chk.call(layer.forward, x.copy())
-        dtype = getattr(y, "dtype", None)
-        if dtype != np.float32:
-            chk.fail(f"forward returned {dtype} for a float32 x: the mask from "
+        y = call_forward(layer, x)
+        arr = chk.expect_shape(y, x.shape, what="the output of forward(x)")
+        if arr.dtype != np.float32:
+            chk.fail(f"forward returned {arr.dtype} for a float32 x: the mask from "
                      "self.rng.random(...) is float64; cast it with .astype(x.dtype)")
-        backward(layer, np.ones_like(x))  # written and of the right shape
-        dx = chk.call(layer.backward, np.ones_like(x))
-        if getattr(dx, "dtype", None) != np.float32:
-            chk.fail(f"backward returned {getattr(dx, 'dtype', None)} for a float32 dout: keep "
-                     "the mask in x's dtype (.astype(x.dtype))")
+        dx = call_backward(layer, np.ones_like(x))
+        arr = chk.expect_shape(dx, x.shape, what="the output of backward(dout)")
+        if arr.dtype != np.float32:
+            chk.fail(f"backward returned {arr.dtype} for a float32 dout: keep the mask in "
+                     "x's dtype (.astype(x.dtype))")
 
-    return chk.run(InvertedDropout, verbose=verbose)
+    return chk.run(InvertedDropout, kind="class", required=("forward", "backward"),
+                   verbose=verbose)
 
 
 # --------------------------------------------------------------------------- exercise 2
@@ -336,29 +330,24 @@ def check_dropout_preactivation_moments(dropout_preactivation_moments: Callable[
         A = np.round(np.abs(g.normal(size=(N, H))), 2)  # ReLU activations: >= 0
         W = np.round(g.normal(size=(H, K)), 2)
         b = np.round(g.normal(size=K), 2)
-        copies = A.copy(), W.copy(), b.copy()
-        got = chk.call(fn, *copies, p)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            chk.fail(f"return a tuple (mean, var); got {type(got).__name__}")
-        mean, var = got
-        for name, before, after in zip(("A", "W", "b"), (A, W, b), copies, strict=True):
-            chk.expect_unchanged(before, after, name)
+        got = chk.call(fn, A, W, b, p, arg_names=("A", "W", "b", "p"))
+        mean, var = chk.expect_tuple(got, ("mean", "var"))
         AW = A @ W
-        chk.expect_shape(mean, (N, K), mistakes=[
+        chk.expect_shape(mean, (N, K), what="mean", mistakes=[
             ((K,), "return one mean per example and unit, shape (N, K); do not average "
                    "over the batch"),
         ])
-        chk.expect_close(mean, AW + b, mistakes=[
+        chk.expect_close(mean, AW + b, what="mean", mistakes=[
             ((1.0 - p) * AW + b, "E[Z] has no factor (1 - p): inverted dropout keeps the "
                                  "mean, E[m_j / (1 - p)] = 1, so E[Z] = A W + b"),
             (AW, "the mean lost the bias b (the bias is not dropped)"),
         ])
         want = p / (1.0 - p) * (A**2) @ (W**2)
-        chk.expect_shape(var, (N, K))
+        chk.expect_shape(var, (N, K), what="var")
         swapped = [] if p == 0 else [
             ((1.0 - p) / p * (A**2) @ (W**2), "p and 1 - p are swapped: Var[m / (1 - p)] = "
                                                "p / (1 - p)")]
-        chk.expect_close(var, want, mistakes=swapped + [
+        chk.expect_close(var, want, what="var", mistakes=swapped + [
             (p * (1.0 - p) * (A**2) @ (W**2),
              "p (1 - p) is the variance of the unscaled mask m; the mask here is m / (1 - p), "
              "whose variance is p (1 - p) / (1 - p)^2 = p / (1 - p)"),
@@ -437,13 +426,12 @@ def check_mc_dropout_mean_std(mc_dropout_mean_std: Callable[..., Any], *, verbos
     def run(seed: int, N: int, T: int, training: bool) -> None:
         X = np.random.default_rng(seed).normal(size=(N, 2))
         model = _mc_model(seed).train(training)
-        got = chk.call(fn, model, X.copy(), T)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            chk.fail(f"return a tuple (mean, std); got {type(got).__name__}")
-        mean, std = chk.expect_array(got[0]), chk.expect_array(got[1])
+        got = chk.call(fn, model, X, T, arg_names=("model", "X", "n_samples"))
+        mean, std = chk.expect_tuple(got, ("mean", "std"))
+        mean, std = chk.expect_array(mean, what="mean"), chk.expect_array(std, what="std")
         samples = reference(seed, X, T)
         for name, arr in (("mean", mean), ("std", std)):
-            chk.expect_shape(arr, (N, 1), mistakes=[
+            chk.expect_shape(arr, (N, 1), what=name, mistakes=[
                 ((T, N, 1), f"{name} still has one entry per pass: reduce over the passes "
                             "(axis 0)"),
                 ((N,), f"keep the output's shape (N, 1) for {name}"),
@@ -499,16 +487,15 @@ def check_mc_dropout_mean_std(mc_dropout_mean_std: Callable[..., Any], *, verbos
     def _():
         X = np.random.default_rng(20).normal(size=(3, 2))
         model = _mc_model(20).eval()
-        got = chk.call(fn, model, X.copy(), 1)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            chk.fail(f"return a tuple (mean, std); got {type(got).__name__}")
-        mean = chk.expect_array(got[0])
-        std = chk.expect_array(got[1])
+        got = chk.call(fn, model, X, 1, arg_names=("model", "X", "n_samples"))
+        mean, std = chk.expect_tuple(got, ("mean", "std"))
+        mean, std = chk.expect_array(mean, what="mean"), chk.expect_array(std, what="std")
         if std.shape == (3, 1) and np.all(np.isnan(std)):
             chk.fail("std is NaN for one pass: with ddof=1 it divides by n_samples - 1 = 0; "
                      "use ddof=0 (np.std's default)")
-        chk.expect_close(std, np.zeros((3, 1)))
-        chk.expect_shape(mean, (3, 1))
+        chk.expect_shape(std, (3, 1), what="std")
+        chk.expect_close(std, np.zeros((3, 1)), what="std")
+        chk.expect_shape(mean, (3, 1), what="mean")
         if not np.all((mean > 0.0) & (mean < 1.0)):
             chk.fail("with one pass the mean is that pass's output, a probability in (0, 1)")
 
