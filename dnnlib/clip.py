@@ -60,7 +60,7 @@ def clip_grad_norm(params: Any, max_norm: float) -> float:
     params : iterable of Parameter, or a model with ``.params``
         Their ``.grad`` arrays (any shapes, one backend) are rescaled **in place**.
     max_norm : float
-        The largest joint norm allowed, :math:`c > 0`.
+        The largest joint norm allowed, :math:`g_{\max} > 0`.
 
     Returns
     -------
@@ -80,10 +80,10 @@ def clip_grad_norm(params: Any, max_norm: float) -> float:
     .. math::
 
         \lVert g \rVert = \Bigl(\sum_{p} \sum_{i} g_{p,i}^2\Bigr)^{1/2}, \qquad
-        g \leftarrow g \cdot \min\Bigl(1, \frac{c}{\lVert g \rVert + 10^{-6}}\Bigr),
+        g \leftarrow g \cdot \min\Bigl(1, \frac{g_{\max}}{\lVert g \rVert + 10^{-6}}\Bigr),
 
     so every gradient keeps its direction, and the step of any optimizer that is
-    linear in :math:`g` (SGD, momentum) is at most :math:`\eta c` long. The
+    linear in :math:`g` (plain SGD) is at most :math:`\eta\, g_{\max}` long. The
     :math:`10^{-6}` is PyTorch's guard against a zero norm. The sum of squares is
     accumulated in float64, so float32 gradients above :math:`10^{19}` do not overflow
     it. See Chapter 4.
