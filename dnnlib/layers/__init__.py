@@ -17,6 +17,7 @@ from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Tanh
 from .base import Layer, Parameter
 from .dense import Dense
 from .dropout import Dropout
+from .layernorm import LayerNorm
 from .normalization import BatchNorm1d
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "LeakyReLU",
     "Dropout",
     "BatchNorm1d",
+    "LayerNorm",
 ]
