@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import math
 import os
 import struct
 import tempfile
+import time
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -339,7 +342,15 @@ def _split_indices(n: int, test_size: Any, g: np.random.Generator, labels: np.nd
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
         idx = idx[g.permutation(idx.size)]
-        test.append(idx[: int(round(frac * idx.size))])
+        k = int(round(frac * idx.size))
+        if k == 0 or k == idx.size:
+            part = "test" if k == 0 else "training"
+            raise ValueError(
+                f"{fn}: stratify=True cannot keep class {c} ({idx.size} rows) in both parts: "
+                f"test_size={test_size!r} gives it {k} test rows, so the {part} part would "
+                f"miss it; use a larger data set, a test_size between {1 / idx.size:.3g} and "
+                f"{1 - 1 / idx.size:.3g} for this class, or stratify=False")
+        test.append(idx[:k])
     test_idx = np.sort(np.concatenate(test))
     mask = np.ones(n, bool)
     mask[test_idx] = False
@@ -359,6 +370,8 @@ def train_test_split(X: Any, y: Any, *, test_size: float | int = 0.25, rng: Any 
     rng : numpy.random.Generator, int or None
     stratify : bool
         Keep each class's proportion in both parts (``y`` must hold integer labels).
+        Every class must then land in both parts: a split that would leave a class
+        (or a whole part) empty raises ``ValueError`` instead.
 
     Returns
     -------
@@ -668,7 +681,10 @@ _MNIST = {
     },
     "fashion": {
         "folder": "fashion-mnist",
-        "mirrors": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        # https only; the sha256 of every file is checked whatever the mirror
+        "mirrors": ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+                    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/"
+                    "data/fashion/"),
         "files": {
             "train-images-idx3-ubyte.gz":
                 "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
@@ -681,7 +697,14 @@ _MNIST = {
         },
     },
 }
+#: Seconds a connection or a single read may stall before a mirror counts as failed.
 _DOWNLOAD_TIMEOUT_S = 60
+#: Seconds one file may take in all, every mirror included (a server trickling one byte a
+#: second never trips the per-read timeout above).
+_DOWNLOAD_DEADLINE_S = 900
+#: Bytes one file may have: MNIST's largest is 9.9 MB, Fashion-MNIST's 26 MB. An endless
+#: or wrong response stops here instead of filling the disk.
+_DOWNLOAD_MAX_BYTES = 64 << 20
 
 
 def _urlopen(url: str) -> Any:
@@ -704,6 +727,43 @@ def cache_dir(root: str | os.PathLike | None = None) -> Path:
     return Path.home() / ".cache" / "dnnlib"
 
 
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _read_upto(f: Any, n: int) -> bytes:
+    """Up to ``n`` bytes from ``f``, in chunks (a stream may return fewer per read)."""
+    parts, got = [], 0
+    while got < n:
+        chunk = f.read(min(n - got, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _read_idx_stream(f: Any, name: str) -> np.ndarray:
+    fn = "read_idx"
+    head = _read_upto(f, 4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES:
+        raise ValueError(f"{fn}: {name} is not an IDX file (header {head!r})")
+    ndim = head[3]
+    raw_dims = _read_upto(f, 4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise ValueError(f"{fn}: {name} has a truncated IDX header")
+    dims = struct.unpack(f">{ndim}I", raw_dims)
+    dtype = np.dtype(_IDX_TYPES[head[2]])
+    expected = math.prod(dims) * dtype.itemsize
+    body = _read_upto(f, expected)  # never more than the header announced
+    if len(body) != expected:
+        raise ValueError(f"{fn}: {name}: the header announces shape {dims} ({expected} bytes), "
+                         f"the file holds {len(body)} bytes")
+    if f.read(1):
+        raise ValueError(f"{fn}: {name}: the header announces shape {dims} ({expected} bytes), "
+                         f"the file holds more bytes")
+    return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+
+
 def read_idx(source: str | os.PathLike | bytes) -> np.ndarray:
     """Read an IDX file (LeCun's MNIST format), gzip-compressed or not.
 
@@ -716,11 +776,20 @@ def read_idx(source: str | os.PathLike | bytes) -> np.ndarray:
     numpy.ndarray
         Shape from the header (``(N, 28, 28)`` for images, ``(N,)`` for labels).
 
+    Raises
+    ------
+    ValueError
+        Not an IDX file, a size that disagrees with the header, or a corrupted or
+        truncated gzip stream; the message names the file.
+
     Notes
     -----
     Header: two zero bytes, a type code (``0x08`` unsigned byte, ``0x09`` signed byte,
     ``0x0B`` int16, ``0x0C`` int32, ``0x0D`` float32, ``0x0E`` float64), the number of
     dimensions, then each dimension as a big-endian uint32; the data follow.
+    The file is read as a stream: the header is checked first, and no more than the
+    size it announces (plus one byte) is ever decompressed, so a hostile gzip file
+    cannot blow up in memory.
 
     Examples
     --------
@@ -728,42 +797,69 @@ def read_idx(source: str | os.PathLike | bytes) -> np.ndarray:
     >>> read_idx(struct.pack(">BBBBI", 0, 0, 8, 1, 3) + bytes([7, 8, 9]))
     array([7, 8, 9], dtype=uint8)
     """
-    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    types = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in types:
-        raise ValueError(f"read_idx: not an IDX file (header {raw[:4]!r})")
-    ndim = raw[3]
-    if len(raw) < 4 + 4 * ndim:
-        raise ValueError("read_idx: truncated IDX header")
-    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    dtype = np.dtype(types[raw[2]])
-    expected = math.prod(dims) * dtype.itemsize
-    body = raw[4 + 4 * ndim:]
-    if len(body) != expected:
-        raise ValueError(f"read_idx: the header announces shape {dims} ({expected} bytes), "
-                         f"the file holds {len(body)} bytes")
-    return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+    if isinstance(source, (bytes, bytearray)):
+        name, raw = "<bytes>", io.BytesIO(source)
+    elif isinstance(source, (str, os.PathLike)):
+        name, raw = repr(str(source)), open(source, "rb")  # FileNotFoundError as usual
+    else:
+        raise TypeError(f"read_idx: source must be a path or bytes, got {type(source).__name__}")
+    with raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        if not compressed:
+            return _read_idx_stream(raw, name)
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as f:
+                return _read_idx_stream(f, name)
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            raise ValueError(f"read_idx: {name} is not a readable gzip file (corrupted or "
+                             f"truncated: {type(exc).__name__}: {exc})") from None
+
+
+def _fetch(url: str, out: Any, h: Any, deadline: float) -> None:
+    """Stream ``url`` into ``out`` and ``h``; OSError on a stall, the deadline or the size cap."""
+    response = _urlopen(url)
+    try:
+        headers = getattr(response, "headers", None)
+        length = headers.get("Content-Length") if headers is not None else None
+        if length is not None and length.isdigit() and int(length) > _DOWNLOAD_MAX_BYTES:
+            raise OSError(f"the server announces {int(length)} bytes, more than the "
+                          f"{_DOWNLOAD_MAX_BYTES} a data file may have")
+        read = getattr(response, "read1", response.read)  # returns what has arrived
+        size = 0
+        while chunk := read(1 << 16):
+            size += len(chunk)
+            if size > _DOWNLOAD_MAX_BYTES:
+                raise OSError(f"stopped after {size} bytes, more than the "
+                              f"{_DOWNLOAD_MAX_BYTES} a data file may have")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"stopped after {_DOWNLOAD_DEADLINE_S} s with {size} bytes "
+                                   "(the download deadline)")
+            h.update(chunk)
+            out.write(chunk)
+    finally:
+        response.close()
 
 
 def _download(name: str, sha: str, folder: Path, mirrors: tuple[str, ...], fn: str) -> None:
-    """Fetch ``name`` into ``folder`` through a temporary file, verified, then renamed."""
+    """Fetch ``name`` into ``folder`` through a temporary file, verified, then renamed.
+
+    Each mirror gets at most the time left of one overall deadline, and at most
+    ``_DOWNLOAD_MAX_BYTES``; the temporary file is removed whatever happens.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + _DOWNLOAD_DEADLINE_S
     errors = []
     for base in mirrors:
         url = base + name
+        if time.monotonic() > deadline:
+            errors.append(f"{url}: not tried, the {_DOWNLOAD_DEADLINE_S} s deadline passed")
+            continue
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
         try:
             h = hashlib.sha256()
             with os.fdopen(fd, "wb") as out:
-                response = _urlopen(url)
-                try:
-                    while chunk := response.read(1 << 20):
-                        h.update(chunk)
-                        out.write(chunk)
-                finally:
-                    response.close()
+                _fetch(url, out, h, deadline)
             if h.hexdigest() != sha:
                 raise ChecksumError(f"{fn}: {url} gave a file with sha256 {h.hexdigest()}, "
                                     f"expected {sha}; nothing was saved")
@@ -771,7 +867,7 @@ def _download(name: str, sha: str, folder: Path, mirrors: tuple[str, ...], fn: s
             return
         except ChecksumError:
             raise
-        except OSError as exc:  # URLError, timeouts, refused connections ...
+        except OSError as exc:  # URLError, timeouts, refused connections, the limits ...
             errors.append(f"{url}: {exc}")
         finally:
             if os.path.exists(tmp):
@@ -787,10 +883,12 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = True,
                ) -> tuple[Any, Any]:
     r"""MNIST or Fashion-MNIST (28x28 grey images, 10 classes) from a local cache.
 
-    Files are fetched once from a public mirror into ``cache_dir(root)/mnist/`` (or
-    ``fashion-mnist/``), checked against their published sha256 and written through a
-    temporary file renamed into place, so an interrupted download leaves nothing
-    behind. Present files are never downloaded again (but always verified).
+    Files are fetched once from a public mirror (https) into ``cache_dir(root)/mnist/``
+    (or ``fashion-mnist/``), checked against their published sha256 and written through
+    a temporary file renamed into place, so an interrupted download leaves nothing
+    behind. Present files are never downloaded again (but always verified). A download
+    stops with ``ConnectionError`` when a read stalls for 60 s, when one file takes more
+    than 15 minutes over all mirrors, or past 64 MiB (every file is far smaller).
 
     Parameters
     ----------

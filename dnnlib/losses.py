@@ -82,7 +82,9 @@ class BinaryCrossEntropy(Loss):
 
     Notes
     -----
-    Chapter 3. For ``out`` of shape ``(N, 1)`` (or ``(N,)``) and targets
+    Chapter 3. NaN in ``out`` (a diverged model) gives a NaN loss, never an error;
+    targets outside ``[0, 1]`` or NaN raise ``ValueError``. For ``out`` of shape
+    ``(N, 1)`` (or ``(N,)``) and targets
     :math:`y_n \in [0, 1]` of shape ``(N,)`` or ``(N, 1)``,
 
     .. math::
@@ -127,7 +129,8 @@ class BinaryCrossEntropy(Loss):
         if not bool(xp.all((y >= 0.0) & (y <= 1.0))):
             raise ValueError(f"{fn}: y must lie in [0, 1], got values from "
                              f"{float(xp.min(y))} to {float(xp.max(y))}")
-        if not self.from_logits and not bool(xp.all((out >= 0.0) & (out <= 1.0))):
+        # NaN predictions pass (the loss is NaN: a diverged model must show, not raise)
+        if not self.from_logits and bool(xp.any((out < 0.0) | (out > 1.0))):
             raise ValueError(f"{fn}: out must be probabilities in [0, 1] (use "
                              "from_logits=True for logits), got values from "
                              f"{float(xp.min(out))} to {float(xp.max(out))}")
