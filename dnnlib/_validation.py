@@ -75,11 +75,11 @@ def as_float_array(x: Any, fn: str, name: str = "x", *, ndim: tuple[int, ...] | 
             f"{_dtype_str(x.dtype)}; convert with x.astype('float32')"
         )
     if not is_supported_float(xp, x):
-        raise TypeError(
-            f"{fn}: {name} has dtype {_dtype_str(x.dtype)}; dnnlib computes in float32 or "
-            f"float64 only (half precision is too narrow for its exp and log cut-offs); "
-            f"convert with x.astype('float32')"
-        )
+        dt = _dtype_str(x.dtype)
+        why = " (half precision is too narrow for its exp and log cut-offs)" if dt == "float16" \
+            else ""
+        raise TypeError(f"{fn}: {name} has dtype {dt}; dnnlib computes in float32 or float64 "
+                        f"only{why}; convert with {name}.astype('float32')")
     if ndim is not None and x.ndim not in ndim:
         want = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"{fn}: {name} must be {want}, got a {x.ndim}-D array of shape "

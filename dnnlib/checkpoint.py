@@ -220,9 +220,11 @@ def _bad(fn: str, path: Path, what: str) -> ValueError:
 # What a damaged .npz can raise inside NumPy and zipfile: a truncated or corrupted archive
 # (BadZipFile, EOFError, zlib.error, struct.error, OSError), an entry that is not a plain
 # array (ValueError, e.g. a pickled object with allow_pickle=False), an unknown
-# compression method (NotImplementedError), a broken header (KeyError, SyntaxError).
+# compression method (NotImplementedError), a broken header (KeyError, SyntaxError), a
+# header announcing an absurd size (MemoryError, OverflowError).
 _READ_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, struct.error, OSError, ValueError,
-                NotImplementedError, KeyError, SyntaxError, UnicodeDecodeError, TypeError)
+                NotImplementedError, KeyError, SyntaxError, UnicodeDecodeError, TypeError,
+                MemoryError, OverflowError)
 
 
 def _check_meta(meta: Any, path: Path, fn: str) -> dict[str, Any]:
@@ -262,6 +264,10 @@ def _read(path: Path, fn: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         if f.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
             raise _bad(fn, path, "is not a readable .npz file")
     try:
+        with zipfile.ZipFile(path) as z:  # read every entry once: its CRC-32 must match
+            damaged = z.testzip()
+        if damaged is not None:
+            raise _bad(fn, path, f"is corrupted: the entry {damaged!r} fails its CRC-32 check")
         with np.load(path, allow_pickle=False) as f:
             files = list(f.files)
             if _META not in files:
@@ -392,8 +398,7 @@ def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *,
             try:  # raises before anything is changed
                 check(opt_state)
             except (ValueError, TypeError) as exc:
-                raise type(exc)(f"{fn}: {str(path)!r} holds an unusable optimizer state: "
-                                f"{exc}") from None
+                raise _bad(fn, path, f"holds an unusable optimizer state: {exc}") from None
 
     # Everything is checked: assign. Should anything still fail (an interrupt), the model
     # is put back as it was.

@@ -233,6 +233,7 @@ def sigmoid_grad(z: Array) -> Array:
     >>> print(np.round(sigmoid_grad(np.array([-2.0, 0.0, 2.0])), 4))
     [0.105 0.25  0.105]
     """
+    z, _ = _float(z, "sigmoid_grad")
     s = sigmoid(z)
     return s * (1.0 - s)
 
@@ -292,6 +293,7 @@ def tanh_grad(z: Array) -> Array:
     >>> print(np.round(tanh_grad(np.array([-1.0, 0.0, 1.0])), 4))
     [0.42 1.   0.42]
     """
+    z, _ = _float(z, "tanh_grad")
     t = tanh(z)
     return 1.0 - t * t
 
