@@ -106,7 +106,7 @@ def as_label_array(y: Any, fn: str, name: str = "labels", *, n_classes: int | No
         raise TypeError(
             f"{fn}: {name} must be integer class indices (int64), got dtype {_dtype_str(y.dtype)}"
         )
-    if n_classes is not None and y.shape[0] > 0:
+    if n_classes is not None and math.prod(y.shape) > 0:  # the caller checks the shape
         lo, hi = int(xp.min(y)), int(xp.max(y))
         if lo < 0 or hi >= n_classes:
             bad = lo if lo < 0 else hi
@@ -150,8 +150,12 @@ def check_float(value: Any, fn: str, name: str, *, low: float | None = None,
 
 
 def check_same_length(a: Any, b: Any, fn: str, name_a: str = "X", name_b: str = "y") -> None:
-    """Both arrays must have the same number of rows."""
-    if a.shape[0] != b.shape[0]:
+    """Both arrays must have rows (at least 1-D), the same number of them; ``b`` may be None."""
+    for arr, name in ((a, name_a), (b, name_b)):
+        if arr is not None and arr.ndim == 0:
+            raise ValueError(f"{fn}: {name} must have at least one dimension (its rows), got "
+                             "a 0-D array")
+    if b is not None and a.shape[0] != b.shape[0]:
         raise ValueError(
             f"{fn}: {name_a} and {name_b} must have the same number of rows, got "
             f"{a.shape[0]} and {b.shape[0]}"

@@ -64,24 +64,32 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- helpers
-def _finish(X: np.ndarray, y: np.ndarray, g: np.random.Generator, shuffle: bool
-            ) -> tuple[Any, Any]:
+def _finish(X: np.ndarray, y: np.ndarray, g: np.random.Generator, shuffle: bool,
+            fn: str = "data") -> tuple[Any, Any]:
     """Shuffle on the host, then move to the current backend (X default dtype, y int64)."""
     if shuffle:
         p = g.permutation(X.shape[0])
         X, y = X[p], y[p]
-    return _floats(X), B.asarray(y.astype(np.int64))
+    return _floats(X, fn), B.asarray(y.astype(np.int64))
 
 
-def _floats(X: np.ndarray) -> Any:
-    """A host array as floats of the default dtype on the current backend."""
+def _floats(X: np.ndarray, fn: str = "data") -> Any:
+    """A host array as floats of the default dtype on the current backend.
+
+    Values beyond that dtype's range (a noise of 1e38 in float32) raise ValueError
+    instead of silently becoming infinity.
+    """
+    top = float(np.finfo(B.get_default_dtype()).max)
+    if X.size and not np.abs(X).max() <= top:
+        raise ValueError(f"{fn}: the data reach {float(np.abs(X).max()):.3g}, beyond the range of "
+                         f"{B.get_default_dtype()} ({top:.3g}); use a smaller noise or scale")
     return B.asarray(X, dtype=B.default_dtype())
 
 
 def _common(n_samples: Any, noise: Any, rng: Any, fn: str, minimum: int = 1
             ) -> tuple[int, float, np.random.Generator]:
     n = check_int(n_samples, fn, "n_samples", minimum=minimum)
-    s = check_float(noise, fn, "noise", low=0.0)
+    s = check_float(noise, fn, "noise", low=0.0, high=1e300)  # no overflow in s * N(0, 1)
     return n, s, B.as_generator(rng, fn=fn)
 
 
@@ -124,7 +132,7 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, rng: Any = None,
                         np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1)])
     X = X + s * g.standard_normal(X.shape)
     y = np.repeat([0, 1], [n0, n1])
-    return _finish(X, y, g, shuffle)
+    return _finish(X, y, g, shuffle, "make_moons")
 
 
 def make_circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0.5,
@@ -171,7 +179,7 @@ def make_circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0
                         f * np.stack([np.cos(t1), np.sin(t1)], 1)])
     X = X + s * g.standard_normal(X.shape)
     y = np.repeat([0, 1], [n0, n1])
-    return _finish(X, y, g, shuffle)
+    return _finish(X, y, g, shuffle, "make_circles")
 
 
 def make_spirals(n_samples: int = 300, arms: int = 3, *, noise: float = 0.2,
@@ -220,7 +228,7 @@ def make_spirals(n_samples: int = 300, arms: int = 3, *, noise: float = 0.2,
         theta = 2 * np.pi * k / c + 2 * np.pi * tw * r + s * g.standard_normal(m)
         xs.append(np.stack([r * np.cos(theta), r * np.sin(theta)], 1))
         ys.append(np.full(m, k))
-    return _finish(np.concatenate(xs), np.concatenate(ys), g, shuffle)
+    return _finish(np.concatenate(xs), np.concatenate(ys), g, shuffle, "make_spirals")
 
 
 def make_xor(n_samples: int = 200, *, noise: float = 0.2, rng: Any = None,
@@ -258,7 +266,7 @@ def make_xor(n_samples: int = 200, *, noise: float = 0.2, rng: Any = None,
     idx = np.arange(n) % 4
     X = corners[idx] + s * g.standard_normal((n, 2))
     y = np.array([0, 1, 1, 0])[idx]
-    return _finish(X, y, g, shuffle)
+    return _finish(X, y, g, shuffle, "make_xor")
 
 
 def make_blobs(n_samples: int = 300, centers: Any = 3, *, noise: float = 1.0,
@@ -318,7 +326,7 @@ def make_blobs(n_samples: int = 300, centers: Any = 3, *, noise: float = 1.0,
     counts = [n // c + (1 if k < n % c else 0) for k in range(c)]
     y = np.repeat(np.arange(c), counts)
     X = mu[y] + s * g.standard_normal((n, 2))
-    return _finish(X, y, g, shuffle)
+    return _finish(X, y, g, shuffle, "make_blobs")
 
 
 # --------------------------------------------------------------------------- splitting
@@ -435,12 +443,17 @@ class Standardizer:
 
     def fit(self, X: Any) -> Standardizer:
         """Learn ``mean`` and ``std`` of each column of ``X`` (N, D); returns self."""
-        X = as_float_array(X, "Standardizer.fit", "X", ndim=(2,))
+        X = as_float_array(X, "Standardizer.fit", "X", ndim=(2,), finite=True)
         if X.shape[0] == 0:
             raise ValueError("Standardizer.fit: X must have at least one row, got 0")
         xp = B.namespace(X)
-        self.mean = xp.mean(X, axis=0)
-        std = xp.std(X, axis=0)
+        # huge values (beyond ~1e15 in float32) are scaled first so that the squares of
+        # the variance do not overflow; other data take the plain formulas, bit for bit
+        top = float(xp.max(xp.abs(X))) if X.shape[1] else 0.0
+        s = top if top > math.sqrt(float(xp.finfo(X.dtype).max)) * 1e-4 else 1.0
+        Xs = X / s if s != 1.0 else X
+        self.mean = xp.mean(Xs, axis=0) * s
+        std = xp.std(Xs, axis=0) * s
         self.std = xp.where(std > 0, std, xp.ones_like(std))
         return self
 
@@ -553,8 +566,7 @@ def batches(X: Any, y: Any = None, batch_size: int = 32, *, shuffle: bool = True
     if not B.is_array(X) or (y is not None and not B.is_array(y)):
         raise TypeError(f"{fn}: X and y must be arrays")
     xp = B.namespace(X, y, fn=fn)
-    if y is not None:
-        check_same_length(X, y, fn)
+    check_same_length(X, y, fn)
     bs = check_int(batch_size, fn, "batch_size", minimum=1)
     n = X.shape[0]
     order = xp.asarray(B.as_generator(rng, fn=fn).permutation(n)) if shuffle else None
@@ -654,7 +666,7 @@ def load_digits(split: str = "train", *, as_float: bool = True, test_size: float
         mean, std = train.mean(0), train.std(0)
         std[std == 0] = 1.0
         X = (X - mean) / std
-        return _floats(X), B.asarray(labels[idx])
+        return _floats(X, fn), B.asarray(labels[idx])
     return B.asarray(X), B.asarray(labels[idx])
 
 
@@ -959,5 +971,5 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = True,
         ys.append(labels.astype(np.int64))
     X, y = np.concatenate(xs), np.concatenate(ys)
     if as_float:
-        return _floats(X / 255.0), B.asarray(y)
+        return _floats(X / 255.0, fn), B.asarray(y)
     return B.asarray(X), B.asarray(y)

@@ -19,8 +19,9 @@ Rules every function here follows:
 * **Stable.** Finite, warning-free results for ``|z|`` up to ``1e4`` in float32
   and float64: ``exp`` only ever sees arguments ``<= 0`` (:func:`_exp_neg`), and
   softmax subtracts the row maximum. The activations are warning-free for every
-  finite input (``gelu(1e30)`` too), the softmax for ``|z|`` up to half the largest
-  float.
+  finite input (``gelu(1e30)`` too), the softmax and the losses for ``|z|`` up to
+  ``1e30`` (beyond, a difference or a sum can exceed the largest float, ~3.4e38 in
+  float32, and NumPy warns on the overflow).
 * **NaN in, NaN out; infinity gives the limit.** A NaN input gives NaN where it
   enters (``sigmoid(nan)`` is NaN, as ``tanh(nan)`` is), so a diverged model stays
   visible. ``+-inf`` gives the limit where one exists (``sigmoid(inf) = 1``,
@@ -887,7 +888,10 @@ def mse(pred: Array, target: Array) -> Array:
     .. math:: L = \frac{1}{M} \sum_{i=1}^{M} (\hat y_i - y_i)^2, \qquad
               \frac{\partial L}{\partial \hat y_i} = \frac{2}{M}(\hat y_i - y_i)
 
-    with :math:`M` the number of entries (PyTorch's ``reduction="mean"``). See Chapter 3.
+    with :math:`M` the number of entries (PyTorch's ``reduction="mean"``). A squared
+    error beyond the largest float (``|pred - target|`` above about ``1.8e19`` in
+    float32) overflows to ``inf``, and NumPy warns. NaN predictions give NaN. See
+    Chapter 3.
 
     Examples
     --------

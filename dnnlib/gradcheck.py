@@ -181,7 +181,20 @@ def numerical_gradient(f: Callable[[Array], Any], x: Array, eps: float = 1e-6, *
 
 
 def _norm(a: Array, xp: Any) -> float:
-    """The Euclidean norm of all entries, as a Python float."""
+    """The Euclidean norm of all entries, as a Python float (finite entries).
+
+    Entries near the square root of the dtype's range (``1e150`` in float64, ``1e15``
+    in float32) are scaled by the largest first, so the squares neither overflow nor
+    vanish; other arrays take the plain formula.
+    """
+    if math.prod(a.shape) == 0:
+        return 0.0
+    info = xp.finfo(a.dtype)
+    top = float(xp.max(xp.abs(a)))
+    if top > math.sqrt(float(info.max)) * 1e-4 or 0.0 < top < math.sqrt(
+            float(info.smallest_normal)) * 1e4:
+        s = a / top
+        return top * float(xp.sqrt(xp.sum(s * s)))
     return float(xp.sqrt(xp.sum(a * a)))
 
 
@@ -198,7 +211,7 @@ def relative_error(a: Any, b: Any, *, floor: float = FLOOR) -> float:
     Returns
     -------
     float
-        :math:`e \ge 0` (NaN if an entry is NaN); 0.0 for empty arrays.
+        :math:`e \ge 0` (NaN if an entry is NaN or infinite); 0.0 for empty arrays.
 
     Notes
     -----
@@ -226,12 +239,30 @@ def relative_error(a: Any, b: Any, *, floor: float = FLOOR) -> float:
     arrays = [v for v in (a, b) if B.is_array(v)]
     like = arrays[0] if arrays else np.zeros(0)
     xp = B.namespace(like, *arrays, fn=fn)  # TypeError for two backends
-    a, b = (v if B.is_array(v) else B.asarray(np.asarray(v, dtype=np.float64), like=like)
-            for v in (a, b))
+    a, b = (_real_array(v, like, xp, fn, name) for v, name in ((a, "a"), (b, "b")))
     if tuple(a.shape) != tuple(b.shape):
         raise ValueError(f"{fn}: a and b must have the same shape, got {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
+    if not (bool(xp.all(xp.isfinite(a))) and bool(xp.all(xp.isfinite(b)))):
+        return math.nan  # a NaN or infinite gradient agrees with nothing
     return _norm(a - b, xp) / max(_norm(a, xp) + _norm(b, xp), floor)
+
+
+def _real_array(v: Any, like: Array, xp: Any, fn: str, name: str) -> Array:
+    """``v`` (an array, a number or a list of numbers) as a float64-or-wider real array."""
+    if B.is_array(v):
+        if not xp.isdtype(v.dtype, ("real floating", "integral")):
+            raise TypeError(f"{fn}: {name} must hold real numbers, got dtype "
+                            f"{_dtype_str(v.dtype)}")
+        return v if xp.isdtype(v.dtype, "real floating") else xp.astype(v, xp.float64)
+    if v is None or isinstance(v, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{fn}: {name} must be a number or an array, got {type(v).__name__}")
+    try:
+        arr = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: {name} must be a number or an array, got "
+                        f"{type(v).__name__}") from None
+    return B.asarray(arr, like=like)
 
 
 @dataclass(repr=False)
