@@ -320,3 +320,21 @@ def test_check_gradients_refuses_a_complex_array_and_a_string_gradient():
         check_gradients(lambda v: v.astype(complex), x, grad=lambda v: np.ones_like(v))
     with pytest.raises(TypeError, match="got str"):
         check_gradients(F.sigmoid, x, grad=lambda v: "1.0")
+
+
+# --------------------------------------------------------------------------- fit
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), MSE()], ids=["BCE", "MSE"])
+def test_a_nan_sigmoid_network_makes_fit_raise_training_diverged(loss):
+    """The issue's case: all-NaN logits, sigmoid(nan) = 0, and fit returned a finite loss
+    (43.67). With NaN propagating, fit's divergence guard fires."""
+    from dnnlib.optim import SGD
+    from dnnlib.train import TrainingDiverged, fit
+
+    X, y = dl.data.make_moons(64, noise=0.1, rng=0)
+    model = Sequential(Dense(2, 8, rng=0), ReLU(), Dense(8, 1, rng=1), Sigmoid())
+    model[2].W.data[...] = np.nan
+    target = y if isinstance(loss, BinaryCrossEntropy) else dl.backend.asarray(
+        dl.to_numpy(y).astype(np.float32))
+    with pytest.raises(TrainingDiverged, match="nan"):
+        fit(model, loss, SGD(model.params, lr=0.1), X, target, epochs=2, batch_size=16,
+            progress=False)
