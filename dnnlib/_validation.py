@@ -254,3 +254,22 @@ def check_state_arrays(fn: str, targets: dict[str, Any], given: Any) -> dict[str
             parts.append("; ".join(problems))
         raise ValueError(f"{fn}: " + ", ".join(parts) + " (nothing was changed)")
     return values
+
+
+def check_bool(value: Any, fn: str, name: str) -> bool:
+    """A bool (NumPy's included), else TypeError: ``"no"`` is not False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fn}: {name} must be True or False, got {type(value).__name__} "
+                        f"{value!r}")
+    return bool(value)
+
+
+def as_path(value: Any, fn: str, name: str = "path") -> Any:
+    """``value`` as a ``pathlib.Path`` (a str or a path-like), else TypeError."""
+    import os
+    from pathlib import Path
+
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{fn}: {name} must be a file path (a str or a pathlib.Path), got "
+                        f"{type(value).__name__}")
+    return Path(value)

@@ -54,7 +54,7 @@ from typing import IO, Any
 import numpy as np
 
 from . import backend as B
-from ._validation import check_state_arrays
+from ._validation import as_path, check_bool, check_state_arrays
 
 __all__ = ["save", "load", "read_metadata"]
 
@@ -159,7 +159,7 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None) -> Path:
     if not hasattr(model, "state_dict"):
         raise TypeError(f"{fn}: model must have a state_dict() (a Sequential), got "
                         f"{type(model).__name__}")
-    path = Path(path)
+    path = as_path(path, fn)
     if path.is_dir():
         raise IsADirectoryError(f"{fn}: path {str(path)!r} is a folder; give a file name "
                                 "such as 'model.npz'")
@@ -308,7 +308,7 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     >>> read_metadata(p)["architecture"]
     ['Dense(in_features=2, out_features=1)']
     """
-    return _read(Path(path), "read_metadata")[0]
+    return _read(as_path(path, "read_metadata"), "read_metadata")[0]
 
 
 def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *,
@@ -355,7 +355,8 @@ def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *,
     if not (hasattr(model, "load_state_dict") and hasattr(model, "state_dict")):
         raise TypeError(f"{fn}: model must have load_state_dict() (a Sequential), got "
                         f"{type(model).__name__}")
-    path = Path(path)
+    path = as_path(path, fn)
+    strict = check_bool(strict, fn, "strict")
     meta, arrays = _read(path, fn)
 
     saved_arch, arch = meta["architecture"], _architecture(model)

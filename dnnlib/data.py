@@ -42,7 +42,16 @@ from typing import Any
 import numpy as np
 
 from . import backend as B
-from ._validation import as_float_array, check_float, check_int, check_same_length
+from ._validation import (
+    FLOAT_DTYPES,
+    _dtype_str,
+    as_float_array,
+    as_path,
+    check_bool,
+    check_float,
+    check_int,
+    check_same_length,
+)
 
 __all__ = [
     "make_moons",
@@ -67,7 +76,7 @@ __all__ = [
 def _finish(X: np.ndarray, y: np.ndarray, g: np.random.Generator, shuffle: bool,
             fn: str = "data") -> tuple[Any, Any]:
     """Shuffle on the host, then move to the current backend (X default dtype, y int64)."""
-    if shuffle:
+    if check_bool(shuffle, fn, "shuffle"):
         p = g.permutation(X.shape[0])
         X, y = X[p], y[p]
     return _floats(X, fn), B.asarray(y.astype(np.int64))
@@ -476,6 +485,10 @@ class Standardizer:
         """Undo :meth:`transform`: ``X * std + mean``."""
         if self.mean is None:
             raise RuntimeError("Standardizer.inverse_transform: call fit first")
+        X = as_float_array(X, "Standardizer.inverse_transform", "X", ndim=(2,))
+        if X.shape[1] != self.mean.shape[0]:
+            raise ValueError(f"Standardizer.inverse_transform: X has {X.shape[1]} features, "
+                             f"expected {self.mean.shape[0]}")
         xp = B.namespace(X, self.mean, fn="Standardizer.inverse_transform")
         return X * xp.astype(self.std, X.dtype) + xp.astype(self.mean, X.dtype)
 
@@ -534,7 +547,13 @@ def one_hot(labels: Any, num_classes: int | None = None, *, dtype: Any = None) -
         num_classes = int(xp.max(y)) + 1
     c = check_int(num_classes, fn, "num_classes", minimum=1)
     y = as_label_array(y, fn, "labels", n_classes=c)
-    dt = B.default_dtype(xp) if dtype is None else dtype
+    if dtype is None:
+        dt = B.default_dtype(xp)
+    elif _dtype_str(dtype) in FLOAT_DTYPES:
+        dt = getattr(xp, _dtype_str(dtype))
+    else:
+        raise ValueError(f"{fn}: dtype must be 'float32' or 'float64' (or None for the "
+                         f"default), got {dtype!r}")
     ks = xp.arange(c, dtype=y.dtype)
     return xp.astype(xp.reshape(y, (-1, 1)) == xp.reshape(ks, (1, -1)), dt)
 
@@ -644,6 +663,7 @@ def load_digits(split: str = "train", *, as_float: bool = True, test_size: float
     """
     fn = "load_digits"
     split = _check_split(split, fn)
+    as_float = check_bool(as_float, fn, "as_float")
     if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
         raise TypeError(f"{fn}: rng must be an int seed (so that the train and test calls "
                         f"agree on the split), got {type(rng).__name__}")
@@ -733,7 +753,7 @@ def cache_dir(root: str | os.PathLike | None = None) -> Path:
     PosixPath('/tmp/data')
     """
     if root is not None:
-        return Path(root).expanduser()
+        return as_path(root, "cache_dir", "root").expanduser()
     if _ENV_CACHE:
         return Path(_ENV_CACHE).expanduser()
     return Path.home() / ".cache" / "dnnlib"
@@ -939,6 +959,8 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = True,
     ((10000, 784), (10000,))
     """
     fn = "load_mnist"
+    download = check_bool(download, fn, "download")
+    as_float = check_bool(as_float, fn, "as_float")
     if kind not in _MNIST:
         raise ValueError(f"{fn}: kind must be one of {tuple(_MNIST)}, got {kind!r}")
     split = _check_split(split, fn)

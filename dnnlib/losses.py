@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import backend as B
 from . import functional as F
 from ._validation import as_float_array, as_label_array, check_same_length
@@ -115,10 +117,10 @@ class BinaryCrossEntropy(Loss):
 
     def __init__(self, from_logits: bool = False) -> None:
         super().__init__()
-        if not isinstance(from_logits, bool):
+        if not isinstance(from_logits, (bool, np.bool_)):
             raise TypeError(f"BinaryCrossEntropy: from_logits must be a bool, got "
                             f"{type(from_logits).__name__}")
-        self.from_logits = from_logits
+        self.from_logits = bool(from_logits)
 
     def forward(self, out: Any, y: Any) -> Any:
         """``out``: ``(N, 1)`` or ``(N,)``; ``y``: ``(N,)`` or like ``out`` -> 0-d loss."""

@@ -17,6 +17,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+import dnnlib as dl
 from dnnlib import data
 from dnnlib.data import load_mnist, read_idx, train_test_split
 
@@ -217,3 +218,64 @@ def test_plain_split_never_returns_an_empty_part():
         for ts in (0.01, 0.1, 0.5, 0.9, 0.99):
             Xtr, Xte, _, _ = train_test_split(np.zeros((n, 1)), np.zeros(n), test_size=ts, rng=0)
             assert Xtr.shape[0] >= 1 and Xte.shape[0] >= 1
+
+
+# --------------------------------------------------------------------------- the door
+def _model():
+    from dnnlib.layers import Dense
+    from dnnlib.model import Sequential
+
+    return Sequential(Dense(2, 2, rng=0))
+
+
+BOUNDARY = [
+    (lambda p: dl.save(123, _model()), TypeError, r"save: path must be a file path"),
+    (lambda p: dl.load(None, _model()), TypeError, r"load: path must be a file path"),
+    (lambda p: dl.load(p, _model(), strict="no"), TypeError,
+     r"load: strict must be True or False, got str 'no'"),
+    (lambda p: dl.checkpoint.read_metadata(5), TypeError, r"read_metadata: path"),
+    (lambda p: data.cache_dir(5), TypeError, r"cache_dir: root must be a file path"),
+    (lambda p: load_mnist(p, download="no"), TypeError, r"load_mnist: download must be True or"),
+    (lambda p: load_mnist(p, download=False, as_float="x"), TypeError, r"load_mnist: as_float"),
+    (lambda p: data.load_digits(as_float="x"), TypeError, r"load_digits: as_float"),
+    (lambda p: data.make_moons(10, shuffle="no"), TypeError, r"make_moons: shuffle must be True"),
+    (lambda p: data.make_moons(10, noise=1e301), ValueError, r"make_moons: noise must lie in"),
+    (lambda p: data.make_blobs(10, noise=1e300, rng=0), ValueError,
+     r"make_blobs: the data reach .* beyond the range of float32"),
+    (lambda p: data.one_hot(np.array([0, 1]), 2, dtype="abc"), ValueError, r"one_hot: dtype must"),
+    (lambda p: data.one_hot(np.array([0, 1]), 2, dtype="float16"), ValueError, r"one_hot: dtype"),
+    (lambda p: data.Standardizer().fit(np.zeros((2, 1))).inverse_transform([[1, 2]]), TypeError,
+     r"Standardizer\.inverse_transform: X must contain floats"),
+    (lambda p: data.Standardizer().fit(np.zeros((2, 1))).inverse_transform(np.zeros((2, 3))),
+     ValueError, r"Standardizer\.inverse_transform: X has 3 features, expected 1"),
+    (lambda p: data.Standardizer().fit(np.array([[np.inf], [0.0]])), ValueError,
+     r"Standardizer\.fit: X contains NaN or infinity"),
+    (lambda p: list(data.batches(np.zeros(()), None, 2)), ValueError,
+     r"batches: X must have at least one dimension"),
+    (lambda p: F_sce(), ValueError, r"softmax_cross_entropy: labels must have shape \(1,\)"),
+]
+
+
+def F_sce():  # noqa: N802 - a 0-d label was an IndexError
+    from dnnlib import functional as F
+
+    return F.softmax_cross_entropy(np.zeros((1, 2)), np.array(0))
+
+
+@pytest.mark.parametrize("call,exc,match", BOUNDARY, ids=range(len(BOUNDARY)))
+def test_public_functions_validate_at_the_door(tmp_path, call, exc, match):
+    path = dl.save(tmp_path / "m.npz", _model())
+    with pytest.raises(exc, match=match):
+        call(path)
+
+
+def test_standardizer_handles_huge_values_bit_identically_below():
+    X = np.array([[3e30], [-1e30], [1e30]], np.float32)
+    s = data.Standardizer().fit(X)
+    assert np.isfinite(s.mean).all() and np.isfinite(s.std).all()
+    np.testing.assert_allclose(s.transform(X)[:, 0], (X[:, 0] - 1e30) / np.std(X[:, 0] / 3e30)
+                               / 3e30, rtol=1e-5)
+    small = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    t = data.Standardizer().fit(small)
+    np.testing.assert_array_equal(t.mean, small.mean(0))
+    np.testing.assert_array_equal(t.std, small.std(0))
