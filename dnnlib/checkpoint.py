@@ -43,9 +43,6 @@ import json
 import os
 import stat
 import struct
-import sys
-import tempfile
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -54,6 +51,7 @@ from typing import IO, Any
 import numpy as np
 
 from . import backend as B
+from ._fileio import temp_beside
 from ._validation import as_path, check_bool, check_state_arrays
 
 __all__ = ["save", "load", "read_metadata"]
@@ -73,52 +71,6 @@ def _architecture(model: Any) -> list[str]:
 def _write_npz(f: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
     """Write the arrays to the open file ``f`` (the step a failure test interrupts)."""
     np.savez(f, **arrays)
-
-
-#: A temporary file of a save whose process cannot be checked is considered stale after this.
-_STALE_AFTER_S = 3600.0
-
-
-def _pid_alive(pid: int) -> bool:
-    """True unless process ``pid`` surely does not exist (POSIX only; elsewhere: True)."""
-    if sys.platform == "win32":  # os.kill would terminate the process there
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists but belongs to someone else
-        return True
-    return True
-
-
-def _remove_stale_temps(path: Path) -> None:
-    """Delete temporary files of earlier saves to ``path`` whose writer is gone.
-
-    Only names of the form ``.{path.name}.{pid}.*.tmp`` are touched: those of a process
-    that no longer runs (POSIX), or older than an hour. A save in progress in another
-    process keeps its file.
-    """
-    prefix = f".{path.name}."
-    try:
-        entries = list(os.scandir(path.parent))
-    except OSError:
-        return
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(prefix) and name.endswith(".tmp")):
-            continue
-        pid_text = name[len(prefix):].split(".", 1)[0]
-        try:
-            if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(
-                    int(pid_text)):
-                stale = True
-            else:
-                stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > _STALE_AFTER_S
-            if stale and entry.is_file(follow_symlinks=False):
-                os.unlink(entry.path)
-        except OSError:  # raced with its owner, or not ours to delete: leave it
-            continue
 
 
 def save(path: str | os.PathLike, model: Any, optimizer: Any = None) -> Path:
@@ -196,9 +148,7 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None) -> Path:
     else:
         target = path
     mode = stat.S_IMODE(target.stat().st_mode) if target.is_file() else 0o644
-    _remove_stale_temps(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.",
-                               suffix=".tmp")
+    fd, tmp = temp_beside(target, ".tmp")  # and removes stale ones of killed saves
     try:
         with os.fdopen(fd, "wb") as f:
             _write_npz(f, arrays)

@@ -31,7 +31,6 @@ import io
 import math
 import os
 import struct
-import tempfile
 import time
 import urllib.request
 import zlib
@@ -42,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from . import backend as B
+from ._fileio import temp_beside
 from ._validation import (
     FLOAT_DTYPES,
     _dtype_str,
@@ -887,7 +887,7 @@ def _download(name: str, sha: str, folder: Path, mirrors: tuple[str, ...], fn: s
         if time.monotonic() > deadline:
             errors.append(f"{url}: not tried, the {_DOWNLOAD_DEADLINE_S} s deadline passed")
             continue
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+        fd, tmp = temp_beside(folder / name, ".part")  # removes those of killed downloads
         try:
             h = hashlib.sha256()
             with os.fdopen(fd, "wb") as out:

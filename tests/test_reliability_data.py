@@ -279,3 +279,16 @@ def test_standardizer_handles_huge_values_bit_identically_below():
     t = data.Standardizer().fit(small)
     np.testing.assert_array_equal(t.mean, small.mean(0))
     np.testing.assert_array_equal(t.std, small.std(0))
+
+
+def test_a_killed_downloads_part_file_is_removed_by_the_next_download(server):
+    srv, images, labels, root = server
+    folder = root / "mnist"
+    folder.mkdir()
+    dead = 2**22 + 4321  # above the default pid_max: no such process
+    stale = folder / f".train-images-idx3-ubyte.gz.{dead}.abc.part"
+    stale.write_bytes(b"\0" * 1000)
+    srv.mode = "endless"
+    with pytest.raises(ConnectionError):
+        load_mnist(root)
+    assert sorted(p.name for p in folder.iterdir()) == []
