@@ -236,7 +236,9 @@ def namespace(*arrays: Any, fn: str = "dnnlib") -> ModuleType:
         raise TypeError(
             f"{fn}: got arrays from different backends {sorted(kinds)}; move them to one "
             "backend first (dnnlib.to_numpy(x) for NumPy, or create them under "
-            "dnnlib.use_backend(...)). dnnlib never copies between CPU and GPU silently."
+            "dnnlib.use_backend(...)). dnnlib never copies between CPU and GPU silently. "
+            f"(A Python list or scalar becomes an array of the current backend, "
+            f"{_state['backend']!r}.)"
         )
     return array_api_compat.array_namespace(*found)
 
@@ -376,12 +378,22 @@ def random_normal(
 
 # --------------------------------------------------------------------------- start-up
 def _from_environment() -> None:
+    """Apply ``DNNLIB_BACKEND``; a bad or unavailable value fails ``import dnnlib``, naming it.
+
+    An explicit request for the GPU is not silently replaced by the CPU: the error says
+    to unset the variable (or set it to ``numpy``) instead.
+    """
     name = os.environ.get("DNNLIB_BACKEND")
     if name:
         try:
             set_backend(name)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"environment variable DNNLIB_BACKEND: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"environment variable DNNLIB_BACKEND={name!r}: {exc}") from None
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"environment variable DNNLIB_BACKEND={name!r}: {exc} Unset the variable, "
+                "or set DNNLIB_BACKEND=numpy, to use the CPU."
+            ) from None
 
 
 _from_environment()

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import math
 import os
 import struct
-import tempfile
+import time
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,17 @@ from typing import Any
 import numpy as np
 
 from . import backend as B
-from ._validation import as_float_array, check_float, check_int, check_same_length
+from ._fileio import temp_beside
+from ._validation import (
+    FLOAT_DTYPES,
+    _dtype_str,
+    as_float_array,
+    as_path,
+    check_bool,
+    check_float,
+    check_int,
+    check_same_length,
+)
 
 __all__ = [
     "make_moons",
@@ -61,24 +73,32 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- helpers
-def _finish(X: np.ndarray, y: np.ndarray, g: np.random.Generator, shuffle: bool
-            ) -> tuple[Any, Any]:
+def _finish(X: np.ndarray, y: np.ndarray, g: np.random.Generator, shuffle: bool,
+            fn: str = "data") -> tuple[Any, Any]:
     """Shuffle on the host, then move to the current backend (X default dtype, y int64)."""
-    if shuffle:
+    if check_bool(shuffle, fn, "shuffle"):
         p = g.permutation(X.shape[0])
         X, y = X[p], y[p]
-    return _floats(X), B.asarray(y.astype(np.int64))
+    return _floats(X, fn), B.asarray(y.astype(np.int64))
 
 
-def _floats(X: np.ndarray) -> Any:
-    """A host array as floats of the default dtype on the current backend."""
+def _floats(X: np.ndarray, fn: str = "data") -> Any:
+    """A host array as floats of the default dtype on the current backend.
+
+    Values beyond that dtype's range (a noise of 1e38 in float32) raise ValueError
+    instead of silently becoming infinity.
+    """
+    top = float(np.finfo(B.get_default_dtype()).max)
+    if X.size and not np.abs(X).max() <= top:
+        raise ValueError(f"{fn}: the data reach {float(np.abs(X).max()):.3g}, beyond the range of "
+                         f"{B.get_default_dtype()} ({top:.3g}); use a smaller noise or scale")
     return B.asarray(X, dtype=B.default_dtype())
 
 
 def _common(n_samples: Any, noise: Any, rng: Any, fn: str, minimum: int = 1
             ) -> tuple[int, float, np.random.Generator]:
     n = check_int(n_samples, fn, "n_samples", minimum=minimum)
-    s = check_float(noise, fn, "noise", low=0.0)
+    s = check_float(noise, fn, "noise", low=0.0, high=1e300)  # no overflow in s * N(0, 1)
     return n, s, B.as_generator(rng, fn=fn)
 
 
@@ -121,7 +141,7 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, rng: Any = None,
                         np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1)])
     X = X + s * g.standard_normal(X.shape)
     y = np.repeat([0, 1], [n0, n1])
-    return _finish(X, y, g, shuffle)
+    return _finish(X, y, g, shuffle, "make_moons")
 
 
 def make_circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0.5,
@@ -168,7 +188,7 @@ def make_circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0
                         f * np.stack([np.cos(t1), np.sin(t1)], 1)])
     X = X + s * g.standard_normal(X.shape)
     y = np.repeat([0, 1], [n0, n1])
-    return _finish(X, y, g, shuffle)
+    return _finish(X, y, g, shuffle, "make_circles")
 
 
 def make_spirals(n_samples: int = 300, arms: int = 3, *, noise: float = 0.2,
@@ -217,7 +237,7 @@ def make_spirals(n_samples: int = 300, arms: int = 3, *, noise: float = 0.2,
         theta = 2 * np.pi * k / c + 2 * np.pi * tw * r + s * g.standard_normal(m)
         xs.append(np.stack([r * np.cos(theta), r * np.sin(theta)], 1))
         ys.append(np.full(m, k))
-    return _finish(np.concatenate(xs), np.concatenate(ys), g, shuffle)
+    return _finish(np.concatenate(xs), np.concatenate(ys), g, shuffle, "make_spirals")
 
 
 def make_xor(n_samples: int = 200, *, noise: float = 0.2, rng: Any = None,
@@ -255,7 +275,7 @@ def make_xor(n_samples: int = 200, *, noise: float = 0.2, rng: Any = None,
     idx = np.arange(n) % 4
     X = corners[idx] + s * g.standard_normal((n, 2))
     y = np.array([0, 1, 1, 0])[idx]
-    return _finish(X, y, g, shuffle)
+    return _finish(X, y, g, shuffle, "make_xor")
 
 
 def make_blobs(n_samples: int = 300, centers: Any = 3, *, noise: float = 1.0,
@@ -315,7 +335,7 @@ def make_blobs(n_samples: int = 300, centers: Any = 3, *, noise: float = 1.0,
     counts = [n // c + (1 if k < n % c else 0) for k in range(c)]
     y = np.repeat(np.arange(c), counts)
     X = mu[y] + s * g.standard_normal((n, 2))
-    return _finish(X, y, g, shuffle)
+    return _finish(X, y, g, shuffle, "make_blobs")
 
 
 # --------------------------------------------------------------------------- splitting
@@ -339,7 +359,15 @@ def _split_indices(n: int, test_size: Any, g: np.random.Generator, labels: np.nd
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
         idx = idx[g.permutation(idx.size)]
-        test.append(idx[: int(round(frac * idx.size))])
+        k = int(round(frac * idx.size))
+        if k == 0 or k == idx.size:
+            part = "test" if k == 0 else "training"
+            raise ValueError(
+                f"{fn}: stratify=True cannot keep class {c} ({idx.size} rows) in both parts: "
+                f"test_size={test_size!r} gives it {k} test rows, so the {part} part would "
+                f"miss it; use a larger data set, a test_size between {1 / idx.size:.3g} and "
+                f"{1 - 1 / idx.size:.3g} for this class, or stratify=False")
+        test.append(idx[:k])
     test_idx = np.sort(np.concatenate(test))
     mask = np.ones(n, bool)
     mask[test_idx] = False
@@ -359,6 +387,8 @@ def train_test_split(X: Any, y: Any, *, test_size: float | int = 0.25, rng: Any 
     rng : numpy.random.Generator, int or None
     stratify : bool
         Keep each class's proportion in both parts (``y`` must hold integer labels).
+        Every class must then land in both parts: a split that would leave a class
+        (or a whole part) empty raises ``ValueError`` instead.
 
     Returns
     -------
@@ -422,12 +452,17 @@ class Standardizer:
 
     def fit(self, X: Any) -> Standardizer:
         """Learn ``mean`` and ``std`` of each column of ``X`` (N, D); returns self."""
-        X = as_float_array(X, "Standardizer.fit", "X", ndim=(2,))
+        X = as_float_array(X, "Standardizer.fit", "X", ndim=(2,), finite=True)
         if X.shape[0] == 0:
             raise ValueError("Standardizer.fit: X must have at least one row, got 0")
         xp = B.namespace(X)
-        self.mean = xp.mean(X, axis=0)
-        std = xp.std(X, axis=0)
+        # huge values (beyond ~1e15 in float32) are scaled first so that the squares of
+        # the variance do not overflow; other data take the plain formulas, bit for bit
+        top = float(xp.max(xp.abs(X))) if X.shape[1] else 0.0
+        s = top if top > math.sqrt(float(xp.finfo(X.dtype).max)) * 1e-4 else 1.0
+        Xs = X / s if s != 1.0 else X
+        self.mean = xp.mean(Xs, axis=0) * s
+        std = xp.std(Xs, axis=0) * s
         self.std = xp.where(std > 0, std, xp.ones_like(std))
         return self
 
@@ -450,6 +485,10 @@ class Standardizer:
         """Undo :meth:`transform`: ``X * std + mean``."""
         if self.mean is None:
             raise RuntimeError("Standardizer.inverse_transform: call fit first")
+        X = as_float_array(X, "Standardizer.inverse_transform", "X", ndim=(2,))
+        if X.shape[1] != self.mean.shape[0]:
+            raise ValueError(f"Standardizer.inverse_transform: X has {X.shape[1]} features, "
+                             f"expected {self.mean.shape[0]}")
         xp = B.namespace(X, self.mean, fn="Standardizer.inverse_transform")
         return X * xp.astype(self.std, X.dtype) + xp.astype(self.mean, X.dtype)
 
@@ -508,7 +547,13 @@ def one_hot(labels: Any, num_classes: int | None = None, *, dtype: Any = None) -
         num_classes = int(xp.max(y)) + 1
     c = check_int(num_classes, fn, "num_classes", minimum=1)
     y = as_label_array(y, fn, "labels", n_classes=c)
-    dt = B.default_dtype(xp) if dtype is None else dtype
+    if dtype is None:
+        dt = B.default_dtype(xp)
+    elif _dtype_str(dtype) in FLOAT_DTYPES:
+        dt = getattr(xp, _dtype_str(dtype))
+    else:
+        raise ValueError(f"{fn}: dtype must be 'float32' or 'float64' (or None for the "
+                         f"default), got {dtype!r}")
     ks = xp.arange(c, dtype=y.dtype)
     return xp.astype(xp.reshape(y, (-1, 1)) == xp.reshape(ks, (1, -1)), dt)
 
@@ -540,8 +585,7 @@ def batches(X: Any, y: Any = None, batch_size: int = 32, *, shuffle: bool = True
     if not B.is_array(X) or (y is not None and not B.is_array(y)):
         raise TypeError(f"{fn}: X and y must be arrays")
     xp = B.namespace(X, y, fn=fn)
-    if y is not None:
-        check_same_length(X, y, fn)
+    check_same_length(X, y, fn)
     bs = check_int(batch_size, fn, "batch_size", minimum=1)
     n = X.shape[0]
     order = xp.asarray(B.as_generator(rng, fn=fn).permutation(n)) if shuffle else None
@@ -619,6 +663,7 @@ def load_digits(split: str = "train", *, as_float: bool = True, test_size: float
     """
     fn = "load_digits"
     split = _check_split(split, fn)
+    as_float = check_bool(as_float, fn, "as_float")
     if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
         raise TypeError(f"{fn}: rng must be an int seed (so that the train and test calls "
                         f"agree on the split), got {type(rng).__name__}")
@@ -641,7 +686,7 @@ def load_digits(split: str = "train", *, as_float: bool = True, test_size: float
         mean, std = train.mean(0), train.std(0)
         std[std == 0] = 1.0
         X = (X - mean) / std
-        return _floats(X), B.asarray(labels[idx])
+        return _floats(X, fn), B.asarray(labels[idx])
     return B.asarray(X), B.asarray(labels[idx])
 
 
@@ -668,7 +713,10 @@ _MNIST = {
     },
     "fashion": {
         "folder": "fashion-mnist",
-        "mirrors": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        # https only; the sha256 of every file is checked whatever the mirror
+        "mirrors": ("https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+                    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/"
+                    "data/fashion/"),
         "files": {
             "train-images-idx3-ubyte.gz":
                 "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
@@ -681,7 +729,14 @@ _MNIST = {
         },
     },
 }
+#: Seconds a connection or a single read may stall before a mirror counts as failed.
 _DOWNLOAD_TIMEOUT_S = 60
+#: Seconds one file may take in all, every mirror included (a server trickling one byte a
+#: second never trips the per-read timeout above).
+_DOWNLOAD_DEADLINE_S = 900
+#: Bytes one file may have: MNIST's largest is 9.9 MB, Fashion-MNIST's 26 MB. An endless
+#: or wrong response stops here instead of filling the disk.
+_DOWNLOAD_MAX_BYTES = 64 << 20
 
 
 def _urlopen(url: str) -> Any:
@@ -698,10 +753,47 @@ def cache_dir(root: str | os.PathLike | None = None) -> Path:
     PosixPath('/tmp/data')
     """
     if root is not None:
-        return Path(root).expanduser()
+        return as_path(root, "cache_dir", "root").expanduser()
     if _ENV_CACHE:
         return Path(_ENV_CACHE).expanduser()
     return Path.home() / ".cache" / "dnnlib"
+
+
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _read_upto(f: Any, n: int) -> bytes:
+    """Up to ``n`` bytes from ``f``, in chunks (a stream may return fewer per read)."""
+    parts, got = [], 0
+    while got < n:
+        chunk = f.read(min(n - got, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _read_idx_stream(f: Any, name: str) -> np.ndarray:
+    fn = "read_idx"
+    head = _read_upto(f, 4)
+    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES:
+        raise ValueError(f"{fn}: {name} is not an IDX file (header {head!r})")
+    ndim = head[3]
+    raw_dims = _read_upto(f, 4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise ValueError(f"{fn}: {name} has a truncated IDX header")
+    dims = struct.unpack(f">{ndim}I", raw_dims)
+    dtype = np.dtype(_IDX_TYPES[head[2]])
+    expected = math.prod(dims) * dtype.itemsize
+    body = _read_upto(f, expected)  # never more than the header announced
+    if len(body) != expected:
+        raise ValueError(f"{fn}: {name}: the header announces shape {dims} ({expected} bytes), "
+                         f"the file holds {len(body)} bytes")
+    if f.read(1):
+        raise ValueError(f"{fn}: {name}: the header announces shape {dims} ({expected} bytes), "
+                         f"the file holds more bytes")
+    return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def read_idx(source: str | os.PathLike | bytes) -> np.ndarray:
@@ -716,11 +808,20 @@ def read_idx(source: str | os.PathLike | bytes) -> np.ndarray:
     numpy.ndarray
         Shape from the header (``(N, 28, 28)`` for images, ``(N,)`` for labels).
 
+    Raises
+    ------
+    ValueError
+        Not an IDX file, a size that disagrees with the header, or a corrupted or
+        truncated gzip stream; the message names the file.
+
     Notes
     -----
     Header: two zero bytes, a type code (``0x08`` unsigned byte, ``0x09`` signed byte,
     ``0x0B`` int16, ``0x0C`` int32, ``0x0D`` float32, ``0x0E`` float64), the number of
     dimensions, then each dimension as a big-endian uint32; the data follow.
+    The file is read as a stream: the header is checked first, and no more than the
+    size it announces (plus one byte) is ever decompressed, so a hostile gzip file
+    cannot blow up in memory.
 
     Examples
     --------
@@ -728,42 +829,69 @@ def read_idx(source: str | os.PathLike | bytes) -> np.ndarray:
     >>> read_idx(struct.pack(">BBBBI", 0, 0, 8, 1, 3) + bytes([7, 8, 9]))
     array([7, 8, 9], dtype=uint8)
     """
-    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    types = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in types:
-        raise ValueError(f"read_idx: not an IDX file (header {raw[:4]!r})")
-    ndim = raw[3]
-    if len(raw) < 4 + 4 * ndim:
-        raise ValueError("read_idx: truncated IDX header")
-    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    dtype = np.dtype(types[raw[2]])
-    expected = math.prod(dims) * dtype.itemsize
-    body = raw[4 + 4 * ndim:]
-    if len(body) != expected:
-        raise ValueError(f"read_idx: the header announces shape {dims} ({expected} bytes), "
-                         f"the file holds {len(body)} bytes")
-    return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+    if isinstance(source, (bytes, bytearray)):
+        name, raw = "<bytes>", io.BytesIO(source)
+    elif isinstance(source, (str, os.PathLike)):
+        name, raw = repr(str(source)), open(source, "rb")  # FileNotFoundError as usual
+    else:
+        raise TypeError(f"read_idx: source must be a path or bytes, got {type(source).__name__}")
+    with raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        if not compressed:
+            return _read_idx_stream(raw, name)
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as f:
+                return _read_idx_stream(f, name)
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            raise ValueError(f"read_idx: {name} is not a readable gzip file (corrupted or "
+                             f"truncated: {type(exc).__name__}: {exc})") from None
+
+
+def _fetch(url: str, out: Any, h: Any, deadline: float) -> None:
+    """Stream ``url`` into ``out`` and ``h``; OSError on a stall, the deadline or the size cap."""
+    response = _urlopen(url)
+    try:
+        headers = getattr(response, "headers", None)
+        length = headers.get("Content-Length") if headers is not None else None
+        if length is not None and length.isdigit() and int(length) > _DOWNLOAD_MAX_BYTES:
+            raise OSError(f"the server announces {int(length)} bytes, more than the "
+                          f"{_DOWNLOAD_MAX_BYTES} a data file may have")
+        read = getattr(response, "read1", response.read)  # returns what has arrived
+        size = 0
+        while chunk := read(1 << 16):
+            size += len(chunk)
+            if size > _DOWNLOAD_MAX_BYTES:
+                raise OSError(f"stopped after {size} bytes, more than the "
+                              f"{_DOWNLOAD_MAX_BYTES} a data file may have")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"stopped after {_DOWNLOAD_DEADLINE_S} s with {size} bytes "
+                                   "(the download deadline)")
+            h.update(chunk)
+            out.write(chunk)
+    finally:
+        response.close()
 
 
 def _download(name: str, sha: str, folder: Path, mirrors: tuple[str, ...], fn: str) -> None:
-    """Fetch ``name`` into ``folder`` through a temporary file, verified, then renamed."""
+    """Fetch ``name`` into ``folder`` through a temporary file, verified, then renamed.
+
+    Each mirror gets at most the time left of one overall deadline, and at most
+    ``_DOWNLOAD_MAX_BYTES``; the temporary file is removed whatever happens.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + _DOWNLOAD_DEADLINE_S
     errors = []
     for base in mirrors:
         url = base + name
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+        if time.monotonic() > deadline:
+            errors.append(f"{url}: not tried, the {_DOWNLOAD_DEADLINE_S} s deadline passed")
+            continue
+        fd, tmp = temp_beside(folder / name, ".part")  # removes those of killed downloads
         try:
             h = hashlib.sha256()
             with os.fdopen(fd, "wb") as out:
-                response = _urlopen(url)
-                try:
-                    while chunk := response.read(1 << 20):
-                        h.update(chunk)
-                        out.write(chunk)
-                finally:
-                    response.close()
+                _fetch(url, out, h, deadline)
             if h.hexdigest() != sha:
                 raise ChecksumError(f"{fn}: {url} gave a file with sha256 {h.hexdigest()}, "
                                     f"expected {sha}; nothing was saved")
@@ -771,7 +899,7 @@ def _download(name: str, sha: str, folder: Path, mirrors: tuple[str, ...], fn: s
             return
         except ChecksumError:
             raise
-        except OSError as exc:  # URLError, timeouts, refused connections ...
+        except OSError as exc:  # URLError, timeouts, refused connections, the limits ...
             errors.append(f"{url}: {exc}")
         finally:
             if os.path.exists(tmp):
@@ -787,10 +915,12 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = True,
                ) -> tuple[Any, Any]:
     r"""MNIST or Fashion-MNIST (28x28 grey images, 10 classes) from a local cache.
 
-    Files are fetched once from a public mirror into ``cache_dir(root)/mnist/`` (or
-    ``fashion-mnist/``), checked against their published sha256 and written through a
-    temporary file renamed into place, so an interrupted download leaves nothing
-    behind. Present files are never downloaded again (but always verified).
+    Files are fetched once from a public mirror (https) into ``cache_dir(root)/mnist/``
+    (or ``fashion-mnist/``), checked against their published sha256 and written through
+    a temporary file renamed into place, so an interrupted download leaves nothing
+    behind. Present files are never downloaded again (but always verified). A download
+    stops with ``ConnectionError`` when a read stalls for 60 s, when one file takes more
+    than 15 minutes over all mirrors, or past 64 MiB (every file is far smaller).
 
     Parameters
     ----------
@@ -829,6 +959,8 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = True,
     ((10000, 784), (10000,))
     """
     fn = "load_mnist"
+    download = check_bool(download, fn, "download")
+    as_float = check_bool(as_float, fn, "as_float")
     if kind not in _MNIST:
         raise ValueError(f"{fn}: kind must be one of {tuple(_MNIST)}, got {kind!r}")
     split = _check_split(split, fn)
@@ -861,5 +993,5 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = True,
         ys.append(labels.astype(np.int64))
     X, y = np.concatenate(xs), np.concatenate(ys)
     if as_float:
-        return _floats(X / 255.0), B.asarray(y)
+        return _floats(X / 255.0, fn), B.asarray(y)
     return B.asarray(X), B.asarray(y)

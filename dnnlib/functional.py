@@ -10,12 +10,27 @@ Rules every function here follows:
 * **Pure.** No state, nothing modified in place.
 * **Computation follows the data.** The result lives in the input's array library
   (NumPy, CuPy, array-api-strict) and keeps its dtype (float32 stays float32).
-  Python lists and scalars are accepted and become arrays of the default dtype.
+  Python lists and scalars are accepted and become arrays of the default dtype (on
+  the backend of the other argument, for the two-argument losses).
+* **float32 and float64 only.** float16 (and other float dtypes) raise ``TypeError``:
+  half precision's smallest normal number, 6.1e-5, leaves no room for the cut-off
+  that keeps ``exp`` quiet (``sigmoid(0)`` would come out as 1). Cast with
+  ``z.astype("float32")``.
 * **Stable.** Finite, warning-free results for ``|z|`` up to ``1e4`` in float32
   and float64: ``exp`` only ever sees arguments ``<= 0`` (:func:`_exp_neg`), and
-  softmax subtracts the row maximum.
-* **Loud on bad input.** Integer arrays raise ``TypeError``; probabilities outside
-  ``[0, 1]``, labels out of range and mismatched shapes raise ``ValueError``.
+  softmax subtracts the row maximum. The activations are warning-free for every
+  finite input (``gelu(1e30)`` too), the softmax and the losses for ``|z|`` up to
+  ``1e30`` (beyond, a difference or a sum can exceed the largest float, ~3.4e38 in
+  float32, and NumPy warns on the overflow).
+* **NaN in, NaN out; infinity gives the limit.** A NaN input gives NaN where it
+  enters (``sigmoid(nan)`` is NaN, as ``tanh(nan)`` is), so a diverged model stays
+  visible. ``+-inf`` gives the limit where one exists (``sigmoid(inf) = 1``,
+  ``softmax([inf, 0]) = [1, 0]``, a ``-inf`` logit has probability 0 and costs
+  nothing in the cross-entropy when it is not the label's), and NaN where none does
+  (``softmax([inf, inf])``), all without warnings.
+* **Loud on bad input.** Integer arrays raise ``TypeError``; targets outside
+  ``[0, 1]`` (NaN included), labels out of range, mismatched shapes and empty
+  class axes raise ``ValueError``.
 
 Shapes: ``N`` batch, ``C`` classes; ``(...)`` means any shape.
 
@@ -66,9 +81,14 @@ Array = Any
 
 # --------------------------------------------------------------------------- helpers
 def _float(z: Any, fn: str, name: str = "z") -> tuple[Array, Any]:
-    """``z`` as a floating array (TypeError for ints) and its namespace."""
+    """``z`` as a float32/float64 array (TypeError for ints, float16) and its namespace."""
     z = as_float_array(z, f"functional.{fn}", name)
     return z, B.namespace(z, fn=f"functional.{fn}")
+
+
+def _exp_cutoff(dtype: Any, xp: Any) -> float:
+    """Where :func:`_exp_neg` stops: ten e-folds above the smallest normal number."""
+    return -math.log(float(xp.finfo(dtype).smallest_normal)) - 10.0
 
 
 def _exp_neg(a: Array, xp: Any) -> Array:
@@ -77,9 +97,33 @@ def _exp_neg(a: Array, xp: Any) -> Array:
     ``exp(-1e4)`` is 0 in floating point anyway, but getting there raises NumPy's
     underflow flag; we stop ten e-folds above the smallest normal number instead,
     which changes nothing a reader could see (values below ~1e-34 in float32).
+    NaN stays NaN.
     """
-    cutoff = -math.log(float(xp.finfo(a.dtype).smallest_normal)) - 10.0
-    return xp.where(a < cutoff, xp.exp(-xp.minimum(a, cutoff)), 0.0)
+    cutoff = _exp_cutoff(a.dtype, xp)
+    return xp.where(a > cutoff, 0.0, xp.exp(-xp.minimum(a, cutoff)))
+
+
+def _minus_max(z: Array, axis: int, xp: Any) -> Array:
+    """``z - max(z)`` along ``axis``: every entry ``<= 0``, a 0 in every slice.
+
+    Infinities take their limits: in a slice with one ``+inf`` that entry becomes 0
+    and every other ``-inf`` (the softmax tends to a one-hot vector); ``-inf`` entries
+    stay ``-inf`` (probability 0). Slices without a limit (two ``+inf``, only ``-inf``)
+    and slices holding NaN become NaN. No ``inf - inf`` is ever computed.
+    """
+    m = xp.max(z, axis=axis, keepdims=True)
+    if bool(xp.all(xp.isfinite(m))):  # the common case: nothing infinite at the top
+        return z - m
+    top = z == math.inf
+    n_top = xp.sum(xp.astype(top, z.dtype), axis=axis, keepdims=True)
+    d = z - xp.where(xp.isfinite(m), m, 0.0)
+    d = xp.where(n_top == 1, xp.where(top, 0.0, xp.full_like(z, -math.inf)), d)
+    return xp.where(xp.isnan(m) | (n_top > 1) | (m == -math.inf), math.nan, d)
+
+
+def _weighted(w: Array, v: Array, xp: Any) -> Array:
+    """``w * v`` with ``0 * inf = 0``: a term of weight 0 adds nothing (as ``0 log 0 = 0``)."""
+    return w * xp.where(w == 0.0, 0.0, v)
 
 
 def _same_shape(fn: str, a: Array, b: Array, name_a: str, name_b: str) -> None:
@@ -95,9 +139,12 @@ def _non_empty(fn: str, a: Array, name: str) -> None:
         raise ValueError(f"functional.{fn}: {name} must not be empty, got shape {tuple(a.shape)}")
 
 
-def _in_unit_interval(fn: str, a: Array, name: str, xp: Any) -> None:
-    """Every entry of ``a`` in [0, 1] (NaN fails too), else ValueError showing the offender."""
-    bad = ~((a >= 0.0) & (a <= 1.0))
+def _in_unit_interval(fn: str, a: Array, name: str, xp: Any, *, nan_ok: bool = False) -> None:
+    """Every entry of ``a`` in [0, 1], else ValueError showing the offender.
+
+    NaN fails too, unless ``nan_ok`` (a model's NaN prediction gives a NaN loss).
+    """
+    bad = (a < 0.0) | (a > 1.0) if nan_ok else ~((a >= 0.0) & (a <= 1.0))
     if bool(xp.any(bad)):
         offender = float(xp.reshape(a[bad], (-1,))[0])
         raise ValueError(f"functional.{fn}: {name} must lie in [0, 1], got {offender}")
@@ -105,8 +152,8 @@ def _in_unit_interval(fn: str, a: Array, name: str, xp: Any) -> None:
 
 def _pair(fn: str, a: Any, b: Any, name_a: str, name_b: str) -> tuple[Array, Array, Any]:
     """Two float arrays of one backend and one shape; ``b`` cast to ``a``'s dtype."""
-    a = as_float_array(a, f"functional.{fn}", name_a)
-    b = as_float_array(b, f"functional.{fn}", name_b)
+    a = as_float_array(a, f"functional.{fn}", name_a, like=b if B.is_array(b) else None)
+    b = as_float_array(b, f"functional.{fn}", name_b, like=a)
     xp = B.namespace(a, b, fn=f"functional.{fn}")
     _same_shape(fn, a, b, name_a, name_b)
     _non_empty(fn, a, name_a)
@@ -124,6 +171,9 @@ def _axis(fn: str, axis: Any, z: Array) -> int:
             f"functional.{fn}: axis must lie in [{-z.ndim}, {z.ndim - 1}] for a {z.ndim}-D z, "
             f"got {axis}"
         )
+    if z.shape[axis] == 0:
+        raise ValueError(f"functional.{fn}: the class axis {axis} of z is empty (shape "
+                         f"{tuple(z.shape)}); a softmax needs at least one class")
     return axis
 
 
@@ -184,6 +234,7 @@ def sigmoid_grad(z: Array) -> Array:
     >>> print(np.round(sigmoid_grad(np.array([-2.0, 0.0, 2.0])), 4))
     [0.105 0.25  0.105]
     """
+    z, _ = _float(z, "sigmoid_grad")
     s = sigmoid(z)
     return s * (1.0 - s)
 
@@ -243,6 +294,7 @@ def tanh_grad(z: Array) -> Array:
     >>> print(np.round(tanh_grad(np.array([-1.0, 0.0, 1.0])), 4))
     [0.42 1.   0.42]
     """
+    z, _ = _float(z, "tanh_grad")
     t = tanh(z)
     return 1.0 - t * t
 
@@ -335,6 +387,8 @@ def leaky_relu(z: Array, slope: float = 0.01) -> Array:
     """
     z, xp = _float(z, "leaky_relu")
     a = check_float(slope, "functional.leaky_relu", "slope", low=0.0)
+    if a == 0.0:  # plain ReLU (and no 0 * -inf = NaN at z = -inf)
+        return xp.maximum(z, 0.0)
     return xp.where(z > 0, z, a * z)
 
 
@@ -432,6 +486,9 @@ def softplus_grad(z: Array) -> Array:
 
 _GELU_C = math.sqrt(2.0 / math.pi)
 _GELU_K = 0.044715
+# For |z| >= 10, u >= 43.6 and tanh(u) rounds to exactly +-1 in float32 and float64, so
+# clipping z there changes no result; it keeps z^3 from overflowing (|z| >= 1e19 in float32).
+_GELU_SAT = 10.0
 
 
 def gelu(z: Array) -> Array:
@@ -466,8 +523,9 @@ def gelu(z: Array) -> Array:
     [-0.1588  0.      0.8412]
     """
     z, xp = _float(z, "gelu")
-    u = _GELU_C * z * (1.0 + _GELU_K * z * z)  # z + k z^3, written to avoid z^3 overflow
-    return 0.5 * z * (1.0 + xp.tanh(u))
+    zc = xp.clip(z, -_GELU_SAT, _GELU_SAT)  # tanh u is exactly +-1 beyond: no z^3 overflow
+    u = _GELU_C * zc * (1.0 + _GELU_K * zc * zc)
+    return 0.5 * xp.maximum(z, -_GELU_SAT) * (1.0 + xp.tanh(u))  # -inf * 0 avoided
 
 
 def gelu_grad(z: Array) -> Array:
@@ -498,6 +556,7 @@ def gelu_grad(z: Array) -> Array:
     [-0.083  0.5    1.083]
     """
     z, xp = _float(z, "gelu_grad")
+    z = xp.clip(z, -_GELU_SAT, _GELU_SAT)  # the same values: 1 - t^2 is exactly 0 beyond
     t = xp.tanh(_GELU_C * z * (1.0 + _GELU_K * z * z))
     du = _GELU_C * (1.0 + 3.0 * _GELU_K * z * z)
     return 0.5 * (1.0 + t) + (0.5 * z * (1.0 - t * t)) * du
@@ -528,8 +587,10 @@ def silu(z: Array) -> Array:
     >>> print(np.round(silu(np.array([-1.0, 0.0, 1.0])), 4))
     [-0.2689  0.      0.7311]
     """
-    z, _ = _float(z, "silu")
-    return z * sigmoid(z)
+    z, xp = _float(z, "silu")
+    # below -cutoff sigmoid(z) is exactly 0, so clipping there changes no result; it keeps
+    # -inf * 0 = NaN away (the limit is 0)
+    return xp.maximum(z, -_exp_cutoff(z.dtype, xp)) * sigmoid(z)
 
 
 def silu_grad(z: Array) -> Array:
@@ -558,8 +619,10 @@ def silu_grad(z: Array) -> Array:
     >>> print(np.round(silu_grad(np.array([-1.0, 0.0, 1.0])), 4))
     [0.0723 0.5    0.9277]
     """
-    z, _ = _float(z, "silu_grad")
+    z, xp = _float(z, "silu_grad")
     s = sigmoid(z)
+    c = _exp_cutoff(z.dtype, xp)
+    z = xp.clip(z, -c, c)  # beyond, s is exactly 0 or 1: the same values, no inf * 0
     return s * (1.0 + z * (1.0 - s))
 
 
@@ -595,7 +658,8 @@ def softmax(z: Array, axis: int = -1) -> Array:
     """
     z, xp = _float(z, "softmax")
     axis = _axis("softmax", axis, z)
-    e = _exp_neg(xp.max(z, axis=axis, keepdims=True) - z, xp)  # e^{z - m}
+    d = _minus_max(z, axis, xp)  # z - m: <= 0, with a 0 in every slice
+    e = _exp_neg(-d, xp)         # e^{z - m} in [0, 1]
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 
@@ -629,7 +693,7 @@ def log_softmax(z: Array, axis: int = -1) -> Array:
     """
     z, xp = _float(z, "log_softmax")
     axis = _axis("log_softmax", axis, z)
-    d = z - xp.max(z, axis=axis, keepdims=True)  # <= 0, with a 0 in every slice
+    d = _minus_max(z, axis, xp)  # z - m: <= 0, with a 0 in every slice
     return d - xp.log(xp.sum(_exp_neg(-d, xp), axis=axis, keepdims=True))
 
 
@@ -653,9 +717,10 @@ def binary_cross_entropy(p: Array, y: Array) -> Array:
     Raises
     ------
     ValueError
-        ``p`` or ``y`` outside ``[0, 1]`` (NaN included), shapes differ, or empty.
+        ``p`` or ``y`` outside ``[0, 1]`` (NaN included for ``y``), shapes differ, or
+        empty. A NaN in ``p`` (a diverged model) gives a NaN loss instead.
     TypeError
-        Integer arrays, or arrays from two backends.
+        Integer or float16 arrays, or arrays from two backends.
 
     Notes
     -----
@@ -678,7 +743,7 @@ def binary_cross_entropy(p: Array, y: Array) -> Array:
     """
     fn = "binary_cross_entropy"
     p, y, xp = _pair(fn, p, y, "p", "y")
-    _in_unit_interval(fn, p, "p", xp)
+    _in_unit_interval(fn, p, "p", xp, nan_ok=True)  # a NaN prediction gives a NaN loss
     _in_unit_interval(fn, y, "y", xp)
     info = xp.finfo(p.dtype)
     p = xp.clip(p, float(info.smallest_normal), 1.0 - float(info.eps))
@@ -709,16 +774,20 @@ def binary_cross_entropy_with_logits(z: Array, y: Array) -> Array:
 
     Notes
     -----
-    With :math:`p = \sigma(z)` the loss of :func:`binary_cross_entropy` simplifies to
-    the softplus form
+    With :math:`p = \sigma(z)`, :math:`-\log \sigma(z) = \operatorname{softplus}(-z)` and
+    :math:`-\log(1 - \sigma(z)) = \operatorname{softplus}(z)`, so the loss of
+    :func:`binary_cross_entropy` becomes
 
-    .. math:: L = \frac{1}{N} \sum_{i=1}^{N} \bigl[\max(z_i, 0) - z_i y_i
-              + \log(1 + e^{-|z_i|})\bigr], \qquad
-              \frac{\partial L}{\partial z_i} = \frac{\sigma(z_i) - y_i}{N}
+    .. math:: L = \frac{1}{N} \sum_{i=1}^{N} \bigl[y_i \operatorname{softplus}(-z_i)
+              + (1 - y_i) \operatorname{softplus}(z_i)\bigr]
+              = \frac{1}{N} \sum_{i=1}^{N} \bigl[\operatorname{softplus}(z_i) - z_i y_i\bigr],
+              \qquad \frac{\partial L}{\partial z_i} = \frac{\sigma(z_i) - y_i}{N}
 
-    which is exact and finite for every finite ``z``: a huge correct logit costs 0,
-    a huge wrong one costs :math:`|z|`. NaN logits give a NaN loss (a diverged model
-    should be visible). See Chapter 3.
+    with the stable :func:`softplus`. It is exact and finite for every finite ``z``: a
+    huge correct logit costs 0, a huge wrong one costs :math:`|z|`. The first form
+    also gives the limits for infinite logits (a term of weight 0 adds 0, as in
+    :math:`0 \log 0 = 0`): ``z = inf`` costs 0 for ``y = 1`` and ``inf`` otherwise.
+    NaN logits give a NaN loss (a diverged model should be visible). See Chapter 3.
 
     Examples
     --------
@@ -729,7 +798,8 @@ def binary_cross_entropy_with_logits(z: Array, y: Array) -> Array:
     fn = "binary_cross_entropy_with_logits"
     z, y, xp = _pair(fn, z, y, "z", "y")
     _in_unit_interval(fn, y, "y", xp)
-    return xp.mean(xp.maximum(z, 0.0) - z * y + xp.log1p(_exp_neg(xp.abs(z), xp)))
+    # -log sigma(z) = softplus(-z), -log(1 - sigma(z)) = softplus(z); weight 0 adds 0
+    return xp.mean(_weighted(y, softplus(-z), xp) + _weighted(1.0 - y, softplus(z), xp))
 
 
 def softmax_cross_entropy(logits: Array, labels: Array) -> Array:
@@ -763,7 +833,8 @@ def softmax_cross_entropy(logits: Array, labels: Array) -> Array:
 
     computed through :func:`log_softmax`, so it stays finite for any finite logits.
     The label picks its log-probability through a one-hot mask
-    :math:`[y_n = c]`. See Chapter 3.
+    :math:`[y_n = c]`. A ``-inf`` logit costs nothing unless it is the label's (then
+    the loss is ``inf``); NaN logits give a NaN loss. See Chapter 3.
 
     Examples
     --------
@@ -785,8 +856,9 @@ def softmax_cross_entropy(logits: Array, labels: Array) -> Array:
     _non_empty("softmax_cross_entropy", logits, "logits")
     onehot = xp.astype(labels[:, None] == xp.arange(c, dtype=labels.dtype)[None, :], logits.dtype)
     # mean over the batch of the per-example loss (xp.mean keeps float32 on NumPy 1.x too,
-    # where a float32 scalar divided by a Python int would become float64)
-    return -xp.mean(xp.sum(onehot * log_softmax(logits, axis=1), axis=1))
+    # where a float32 scalar divided by a Python int would become float64); the mask
+    # picks one log-probability per row (a -inf elsewhere adds 0, not 0 * -inf = NaN)
+    return -xp.mean(xp.sum(_weighted(onehot, log_softmax(logits, axis=1), xp), axis=1))
 
 
 def mse(pred: Array, target: Array) -> Array:
@@ -816,7 +888,10 @@ def mse(pred: Array, target: Array) -> Array:
     .. math:: L = \frac{1}{M} \sum_{i=1}^{M} (\hat y_i - y_i)^2, \qquad
               \frac{\partial L}{\partial \hat y_i} = \frac{2}{M}(\hat y_i - y_i)
 
-    with :math:`M` the number of entries (PyTorch's ``reduction="mean"``). See Chapter 3.
+    with :math:`M` the number of entries (PyTorch's ``reduction="mean"``). A squared
+    error beyond the largest float (``|pred - target|`` above about ``1.8e19`` in
+    float32) overflows to ``inf``, and NumPy warns. NaN predictions give NaN. See
+    Chapter 3.
 
     Examples
     --------

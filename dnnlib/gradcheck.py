@@ -59,9 +59,36 @@ def _require_float64(x: Any, fn: str, name: str) -> Array:
     return x
 
 
+def _require_finite(x: Array, fn: str, name: str) -> Array:
+    xp = B.namespace(x, fn=fn)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"{fn}: {name} contains NaN or infinity; finite differences need a "
+                         "finite point")
+    return x
+
+
+def _real_output(out: Any, fn: str) -> Any:
+    """``out`` if it is a real number or a real array, else TypeError saying what f returned."""
+    if B.is_array(out):
+        xp = B.namespace(out, fn=fn)
+        if xp.isdtype(out.dtype, ("real floating", "integral")):
+            return out
+        raise TypeError(f"{fn}: f must return real numbers, got an array of dtype "
+                        f"{_dtype_str(out.dtype)}")
+    if isinstance(out, (int, float, np.integer, np.floating)) and not isinstance(
+            out, (bool, np.bool_)):
+        return out
+    raise TypeError(f"{fn}: f must return a number or an array of floats, got "
+                    f"{type(out).__name__} {out!r:.40}")
+
+
 def _scalar(out: Any, dout: Array | None, fn: str) -> float:
     """``sum(out * dout)``, or ``out`` itself when it is a scalar, as a Python float."""
+    out = _real_output(out, fn)
     if dout is not None:
+        if not B.is_array(out):
+            raise ValueError(f"{fn}: with dout=, f must return an array shaped like dout "
+                             f"{tuple(dout.shape)}, got a scalar")
         xp = B.namespace(out, dout, fn=fn)
         if tuple(out.shape) != tuple(dout.shape):
             raise ValueError(f"{fn}: f(x) has shape {tuple(out.shape)} but dout has shape "
@@ -122,7 +149,10 @@ def numerical_gradient(f: Callable[[Array], Any], x: Array, eps: float = 1e-6, *
     ------
     TypeError
         ``x`` is not a float64 array (float32 round-off, about ``1e-7``, divided by
-        ``2h = 2e-6``, would swamp the result).
+        ``2h = 2e-6``, would swamp the result), or ``f`` returns something other than
+        a real number or array (a string is not parsed, ``None`` is refused).
+    ValueError
+        ``x`` or ``dout`` holds NaN or infinity.
 
     Notes
     -----
@@ -140,16 +170,31 @@ def numerical_gradient(f: Callable[[Array], Any], x: Array, eps: float = 1e-6, *
     [ 2. -4.]
     """
     fn = "numerical_gradient"
-    x = _require_float64(x, fn, "x")
+    x = _require_finite(_require_float64(x, fn, "x"), fn, "x")
     eps = check_float(eps, fn, "eps", low=0.0, low_open=True)
+    if not callable(f):
+        raise TypeError(f"{fn}: f must be a function, got {type(f).__name__}")
     if dout is not None:
-        dout = _require_float64(dout, fn, "dout")
+        dout = _require_finite(_require_float64(dout, fn, "dout"), fn, "dout")
     xc = _copy(x)
     return _centred_differences(lambda: _scalar(f(xc), dout, fn), xc, eps)
 
 
 def _norm(a: Array, xp: Any) -> float:
-    """The Euclidean norm of all entries, as a Python float."""
+    """The Euclidean norm of all entries, as a Python float (finite entries).
+
+    Entries near the square root of the dtype's range (``1e150`` in float64, ``1e15``
+    in float32) are scaled by the largest first, so the squares neither overflow nor
+    vanish; other arrays take the plain formula.
+    """
+    if math.prod(a.shape) == 0:
+        return 0.0
+    info = xp.finfo(a.dtype)
+    top = float(xp.max(xp.abs(a)))
+    if top > math.sqrt(float(info.max)) * 1e-4 or 0.0 < top < math.sqrt(
+            float(info.smallest_normal)) * 1e4:
+        s = a / top
+        return top * float(xp.sqrt(xp.sum(s * s)))
     return float(xp.sqrt(xp.sum(a * a)))
 
 
@@ -166,7 +211,7 @@ def relative_error(a: Any, b: Any, *, floor: float = FLOOR) -> float:
     Returns
     -------
     float
-        :math:`e \ge 0` (NaN if an entry is NaN); 0.0 for empty arrays.
+        :math:`e \ge 0` (NaN if an entry is NaN or infinite); 0.0 for empty arrays.
 
     Notes
     -----
@@ -194,12 +239,30 @@ def relative_error(a: Any, b: Any, *, floor: float = FLOOR) -> float:
     arrays = [v for v in (a, b) if B.is_array(v)]
     like = arrays[0] if arrays else np.zeros(0)
     xp = B.namespace(like, *arrays, fn=fn)  # TypeError for two backends
-    a, b = (v if B.is_array(v) else B.asarray(np.asarray(v, dtype=np.float64), like=like)
-            for v in (a, b))
+    a, b = (_real_array(v, like, xp, fn, name) for v, name in ((a, "a"), (b, "b")))
     if tuple(a.shape) != tuple(b.shape):
         raise ValueError(f"{fn}: a and b must have the same shape, got {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
+    if not (bool(xp.all(xp.isfinite(a))) and bool(xp.all(xp.isfinite(b)))):
+        return math.nan  # a NaN or infinite gradient agrees with nothing
     return _norm(a - b, xp) / max(_norm(a, xp) + _norm(b, xp), floor)
+
+
+def _real_array(v: Any, like: Array, xp: Any, fn: str, name: str) -> Array:
+    """``v`` (an array, a number or a list of numbers) as a float64-or-wider real array."""
+    if B.is_array(v):
+        if not xp.isdtype(v.dtype, ("real floating", "integral")):
+            raise TypeError(f"{fn}: {name} must hold real numbers, got dtype "
+                            f"{_dtype_str(v.dtype)}")
+        return v if xp.isdtype(v.dtype, "real floating") else xp.astype(v, xp.float64)
+    if v is None or isinstance(v, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{fn}: {name} must be a number or an array, got {type(v).__name__}")
+    try:
+        arr = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: {name} must be a number or an array, got "
+                        f"{type(v).__name__}") from None
+    return B.asarray(arr, like=like)
 
 
 @dataclass(repr=False)
@@ -291,6 +354,11 @@ def _compare(pairs: dict[str, tuple[Array, Array]], tol: float) -> GradCheckResu
         if tuple(a.shape) != tuple(n.shape):
             raise ValueError(f"check_gradients: the analytic gradient of {name} has shape "
                              f"{tuple(a.shape)}, expected {tuple(n.shape)}")
+        bad = xp.reshape(~(xp.isfinite(a) & xp.isfinite(n)), (-1,))
+        if bool(xp.any(bad)):  # NaN or inf in a gradient: the check fails, pointing there
+            k = int(xp.argmax(xp.astype(bad, xp.int8)))
+            stats[name] = (math.nan, math.nan, _entry(name, tuple(a.shape), k))
+            continue
         diff = xp.reshape(xp.abs(a - n), (-1,))
         k = int(xp.argmax(xp.where(xp.isnan(diff), math.inf, diff))) if diff.shape[0] else 0
         stats[name] = (_norm(diff, xp), _norm(a, xp) + _norm(n, xp),
@@ -349,7 +417,13 @@ def check_gradients(target: Any, x: Array, *, grad: Callable[[Array], Array] | N
     ------
     TypeError
         ``x`` or a parameter is not float64 (build layers with ``dtype="float64"``),
-        a function comes without ``grad=``, or a layer with one.
+        a function comes without ``grad=``, or a layer with one, or ``f`` or ``grad``
+        returns something other than real numbers (a string, ``None``).
+    ValueError
+        ``x`` or ``dout`` holds NaN or infinity.
+
+    A NaN or infinite gradient, analytic or numerical, is a failed check
+    (``ok=False``, ``max_rel_error`` NaN, ``where`` pointing at the first such entry).
 
     Notes
     -----
@@ -387,12 +461,12 @@ def check_gradients(target: Any, x: Array, *, grad: Callable[[Array], Array] | N
     (False, 'input[4]')
     """
     fn = "check_gradients"
-    x = _require_float64(x, fn, "x")
+    x = _require_finite(_require_float64(x, fn, "x"), fn, "x")
     xp = B.namespace(x, fn=fn)
     eps = check_float(eps, fn, "eps", low=0.0, low_open=True)
     tol = check_float(tol, fn, "tol", low=0.0, low_open=True)
     if dout is not None:
-        dout = _require_float64(dout, fn, "dout")
+        dout = _require_finite(_require_float64(dout, fn, "dout"), fn, "dout")
     if _is_layer(target):
         if grad is not None:
             raise TypeError(f"{fn}: grad= is for functions only; a layer's gradient comes "
@@ -404,8 +478,8 @@ def check_gradients(target: Any, x: Array, *, grad: Callable[[Array], Array] | N
     if grad is None or not callable(grad):
         raise TypeError(f"{fn}: a function target needs its analytic gradient as grad=, got "
                         f"{type(grad).__name__}")
-    out = target(x)
-    analytic = grad(x)
+    out = _real_output(target(x), fn)
+    analytic = _real_output(grad(x), fn)
     if not B.is_array(analytic) or tuple(analytic.shape) != tuple(x.shape):
         raise ValueError(f"{fn}: grad(x) must be an array of x's shape {tuple(x.shape)}, got "
                          f"{tuple(getattr(analytic, 'shape', ())) or type(analytic).__name__}")

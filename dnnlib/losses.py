@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import backend as B
 from . import functional as F
 from ._validation import as_float_array, as_label_array, check_same_length
@@ -82,7 +84,9 @@ class BinaryCrossEntropy(Loss):
 
     Notes
     -----
-    Chapter 3. For ``out`` of shape ``(N, 1)`` (or ``(N,)``) and targets
+    Chapter 3. NaN in ``out`` (a diverged model) gives a NaN loss, never an error;
+    targets outside ``[0, 1]`` or NaN raise ``ValueError``. For ``out`` of shape
+    ``(N, 1)`` (or ``(N,)``) and targets
     :math:`y_n \in [0, 1]` of shape ``(N,)`` or ``(N, 1)``,
 
     .. math::
@@ -113,10 +117,10 @@ class BinaryCrossEntropy(Loss):
 
     def __init__(self, from_logits: bool = False) -> None:
         super().__init__()
-        if not isinstance(from_logits, bool):
+        if not isinstance(from_logits, (bool, np.bool_)):
             raise TypeError(f"BinaryCrossEntropy: from_logits must be a bool, got "
                             f"{type(from_logits).__name__}")
-        self.from_logits = from_logits
+        self.from_logits = bool(from_logits)
 
     def forward(self, out: Any, y: Any) -> Any:
         """``out``: ``(N, 1)`` or ``(N,)``; ``y``: ``(N,)`` or like ``out`` -> 0-d loss."""
@@ -127,7 +131,8 @@ class BinaryCrossEntropy(Loss):
         if not bool(xp.all((y >= 0.0) & (y <= 1.0))):
             raise ValueError(f"{fn}: y must lie in [0, 1], got values from "
                              f"{float(xp.min(y))} to {float(xp.max(y))}")
-        if not self.from_logits and not bool(xp.all((out >= 0.0) & (out <= 1.0))):
+        # NaN predictions pass (the loss is NaN: a diverged model must show, not raise)
+        if not self.from_logits and bool(xp.any((out < 0.0) | (out > 1.0))):
             raise ValueError(f"{fn}: out must be probabilities in [0, 1] (use "
                              "from_logits=True for logits), got values from "
                              f"{float(xp.min(out))} to {float(xp.max(out))}")

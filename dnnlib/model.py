@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import backend as B
+from ._validation import check_state_arrays
 from .layers import Dense, Layer, Parameter
 
 __all__ = ["Sequential"]
@@ -169,44 +170,15 @@ class Sequential(Layer):
         Raises
         ------
         ValueError
-            Naming every missing key, every unexpected key and every shape mismatch
-            (with both shapes); nothing is changed then.
+            Naming every missing key, every unexpected key, every shape mismatch (with
+            both shapes) and every unusable value (strings, complex or structured
+            arrays, values beyond the parameter dtype's range). Everything is checked
+            before anything is assigned, so a failed load changes nothing.
         """
-        fn = "Sequential.load_state_dict"
-        if not hasattr(state_dict, "keys"):
-            raise TypeError(f"{fn}: state_dict must be a dict of arrays, got "
-                            f"{type(state_dict).__name__}")
         targets = self._targets()
-        keys = set(state_dict.keys())
-        missing = [k for k in targets if k not in keys]
-        unexpected = sorted(str(k) for k in keys - set(targets))
-        values: dict[str, Any] = {}
-        mismatched = []
-        for key, target in targets.items():
-            if key not in keys:
-                continue
-            v = state_dict[key]
-            if not B.is_array(v):
-                v = np.asarray(v)
-            v = B.asarray(v, like=target)
-            if tuple(v.shape) != tuple(target.shape):
-                mismatched.append(f"{key}: expected shape {tuple(target.shape)}, "
-                                  f"got {tuple(v.shape)}")
-                continue
-            values[key] = v
-        if missing or unexpected or mismatched:
-            parts = []
-            if missing:
-                parts.append(f"missing keys {missing}")
-            if unexpected:
-                parts.append(f"unexpected keys {unexpected}")
-            if mismatched:
-                parts.append("shape mismatch " + "; ".join(mismatched))
-            raise ValueError(f"{fn}: " + ", ".join(parts))
+        values = check_state_arrays("Sequential.load_state_dict", targets, state_dict)
         for key, v in values.items():
-            target = targets[key]
-            xp = B.namespace(target, fn=fn)
-            target[...] = xp.astype(v, target.dtype)
+            targets[key][...] = v
 
     # -- container protocol ------------------------------------------------------
     def __len__(self) -> int:

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from . import backend as B
-from ._validation import check_float, check_int
+from ._validation import check_float, check_int, check_state_arrays
 
 __all__ = [
     "Optimizer",
@@ -247,8 +247,13 @@ class Optimizer:
         """The per-parameter buffers these hyperparameters need."""
         return self._buffers
 
-    def _check_state_dict(self, sd: dict[str, Any]) -> dict[str, Any]:
-        """Validate ``sd`` against this optimizer without changing anything."""
+    def _check_state_dict(self, sd: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Validate ``sd`` against this optimizer without changing anything.
+
+        Returns ``(hyper, buffers)``: ``lr``, ``step_count`` and the hyperparameters as the
+        constructor validates them (a fresh optimizer of this class is built from them),
+        and the buffers moved to the parameters' backend and cast to their dtype.
+        """
         fn = f"{type(self).__name__}.load_state_dict"
         if not isinstance(sd, dict):
             raise TypeError(f"{fn}: state_dict must be a dict, got {type(sd).__name__}")
@@ -256,52 +261,61 @@ class Optimizer:
         if kind is not None and str(np.asarray(kind)) != type(self).__name__:
             raise ValueError(f"{fn}: the state dict is for {np.asarray(kind)}, "
                              f"not {type(self).__name__}")
-        hyper = {}
+        raw = {}
         for k in ("lr", *self._hyper, "step_count"):
             if k not in sd:
                 raise ValueError(f"{fn}: the state dict lacks {k!r}")
-            v = np.asarray(B.to_numpy(sd[k]) if B.is_array(sd[k]) else sd[k])
-            hyper[k] = tuple(v.tolist()) if v.ndim else v.item()
+            v = sd[k]
+            if B.is_array(v) or isinstance(v, np.generic):
+                v = np.asarray(B.to_numpy(v))
+                v = tuple(v.tolist()) if v.ndim else v.item()
+            raw[k] = tuple(v) if isinstance(v, list) else v  # betas read back from JSON
+        lr = check_float(raw["lr"], fn, "lr", low=0.0)  # 0 allowed, as by the lr setter
+        step_count = check_int(raw["step_count"], fn, "step_count", minimum=0)
+        try:  # the constructor's own checks (betas in [0, 1), eps >= 0, finite ...)
+            probe = type(self)(self.params, lr=lr if lr > 0 else 1.0,
+                               **{k: raw[k] for k in self._hyper})
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{fn}: invalid hyperparameter in the state dict: {exc}") from None
+        hyper = {"lr": lr, "step_count": step_count,
+                 **{k: getattr(probe, k) for k in self._hyper}}
         names = self._buffer_names(hyper)
-        expected = {f"state.{i}.{n}" for i in range(len(self.params)) for n in names}
-        given = {k for k in sd if k.startswith("state.")}
-        missing, extra = sorted(expected - given), sorted(given - expected)
-        if missing or extra:
-            raise ValueError(f"{fn}: state keys do not match this optimizer's "
-                             f"{len(self.params)} parameters: missing {missing}, "
-                             f"unexpected {extra}")
-        for i, p in enumerate(self.params):
-            for n in names:
-                shape = tuple(sd[f"state.{i}.{n}"].shape)
-                if shape != tuple(p.data.shape):
-                    raise ValueError(f"{fn}: state.{i}.{n} has shape {shape}, expected "
-                                     f"{tuple(p.data.shape)} (the shape of parameter {i})")
-        return hyper
+        targets = {f"state.{i}.{n}": p.data for i, p in enumerate(self.params) for n in names}
+        given = {k: v for k, v in sd.items() if isinstance(k, str) and k.startswith("state.")}
+        buffers = check_state_arrays(fn, targets, given)
+        for key, buf in buffers.items():  # running averages of squares cannot be negative
+            if key.endswith((".exp_avg_sq", ".square_avg")):
+                xp = B.namespace(buf)
+                if bool(xp.any(buf < 0)):
+                    raise ValueError(f"{fn}: {key} holds negative values; it is an average of "
+                                     "squared gradients (nothing was changed)")
+        return hyper, buffers
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (NumPy arrays or backend arrays).
 
-        Everything is checked first (type, keys, shapes), so a mismatch raises
-        ``ValueError`` and leaves the optimizer unchanged. Hyperparameters, the step
-        count and the buffers are restored; buffers are copied into preallocated arrays
-        (moved to the parameters' backend, cast to their dtype).
+        Everything is checked first (type, keys, shapes, dtypes, and the hyperparameters
+        through the constructor's own validation, so ``betas=(1, 1)`` or ``eps=-1`` are
+        refused as they would be by ``Adam(...)``); a bad state dict raises
+        ``ValueError`` or ``TypeError`` and leaves the optimizer unchanged.
+        Hyperparameters, the step count and the buffers are restored; buffers are copied
+        into preallocated arrays (moved to the parameters' backend, cast to their dtype).
         """
-        hyper = self._check_state_dict(state_dict)
+        hyper, buffers = self._check_state_dict(state_dict)
         names = self._buffer_names(hyper)
-        for i, p in enumerate(self.params):
+        for i in range(len(self.params)):
             st = self.state[i]
             for n in list(st):
                 if n not in names:
                     del st[n]
             for n in names:
-                if n not in st:
-                    st[n] = B.namespace(p.data).zeros_like(p.data)
-                buf, src = st[n], state_dict[f"state.{i}.{n}"]
-                if B._backend_of(src) != B._backend_of(buf):
-                    src = B.asarray(B.to_numpy(src), like=buf)
-                buf[...] = B.namespace(buf).astype(src, buf.dtype)
+                v = buffers[f"state.{i}.{n}"]
+                if n in st:
+                    st[n][...] = v
+                else:
+                    st[n] = B.namespace(v).asarray(v, copy=True)
         self.lr = hyper.pop("lr")
-        self.step_count = int(hyper.pop("step_count"))
+        self.step_count = hyper.pop("step_count")
         for k, v in hyper.items():
             setattr(self, k, v)
 
