@@ -93,28 +93,28 @@ def test_adam_near_miss_shows_digits_that_differ():
 
 
 # --------------------------------------------------------------------------- max_stable_lr
-def stable_ok(H):
-    return float(2.0 / np.linalg.eigvalsh(H).max())
+def stable_ok(A):
+    return float(2.0 / np.linalg.eigvalsh(A).max())
 
 
 STABLE_WRONG = {
-    "1/lambda_max": (lambda H: 1.0 / np.linalg.eigvalsh(H).max(), "twice as large"),
-    "lambda_min": (lambda H: 2.0 / np.linalg.eigvalsh(H).min(), "smallest eigenvalue"),
-    "diagonal": (lambda H: 2.0 / np.max(np.diag(H)), "diagonal entries"),
+    "1/lambda_max": (lambda A: 1.0 / np.linalg.eigvalsh(A).max(), "twice as large"),
+    "lambda_min": (lambda A: 2.0 / np.linalg.eigvalsh(A).min(), "smallest eigenvalue"),
+    "diagonal": (lambda A: 2.0 / np.max(np.diag(A)), "diagonal entries"),
     # the issue: the chapter's own optimal rate was reported as "you used the trace"
     "optimal rate 2/(min + max)": (
-        lambda H: 2.0 / (np.linalg.eigvalsh(H)[0] + np.linalg.eigvalsh(H)[-1]),
+        lambda A: 2.0 / (np.linalg.eigvalsh(A)[0] + np.linalg.eigvalsh(A)[-1]),
         (["the rate that converges fastest"], ["the trace is the sum"])),
-    "trace": (lambda H: 2.0 / np.trace(H), ["also 2/trace(H)", "the trace is the sum"]),
-    "frobenius": (lambda H: 2.0 / np.linalg.norm(H), "Frobenius"),
-    "squared": (lambda H: 2.0 / np.linalg.eigvalsh(H).max() ** 2, "squared"),
-    "array": (lambda H: 2.0 / np.linalg.eigvalsh(H)[-1:], "return one number"),
-    "all the bounds": (lambda H: 2.0 / np.linalg.eigvalsh(H), "one per eigenvalue"),
+    "trace": (lambda A: 2.0 / np.trace(A), ["also 2/trace(A)", "the trace is the sum"]),
+    "frobenius": (lambda A: 2.0 / np.linalg.norm(A), "Frobenius"),
+    "squared": (lambda A: 2.0 / np.linalg.eigvalsh(A).max() ** 2, "squared"),
+    "array": (lambda A: 2.0 / np.linalg.eigvalsh(A)[-1:], "return one number"),
+    "all the bounds": (lambda A: 2.0 / np.linalg.eigvalsh(A), "one per eigenvalue"),
     # the issue: a str, a complex or a dict crashed the checker
-    "a str": (lambda H: f"{stable_ok(H):.4f}", "is the str"),
-    "complex": (lambda H: 2.0 / np.emath.sqrt(np.linalg.eigvalsh(H).max() ** 2) + 0j,
+    "a str": (lambda A: f"{stable_ok(A):.4f}", "is the str"),
+    "complex": (lambda A: 2.0 / np.emath.sqrt(np.linalg.eigvalsh(A).max() ** 2) + 0j,
                 "is the complex number"),
-    "a dict": (lambda H: {"lr": stable_ok(H)}, "is a dict"),
+    "a dict": (lambda A: {"lr": stable_ok(A)}, "is a dict"),
 }
 
 
@@ -164,63 +164,64 @@ WARM_WRONG = {
 
 
 # --------------------------------------------------------------------------- momentum_step
-def momentum_ok(theta, grad, velocity, lr, momentum):
-    velocity = momentum * velocity + grad
-    return theta - lr * velocity, velocity
+def momentum_ok(theta, grad, m, lr, beta):
+    m = beta * m + grad
+    return theta - lr * m, m
 
 
-def _momentum_inplace(theta, grad, velocity, lr, momentum):
-    velocity *= momentum
-    velocity += grad
-    return theta - lr * velocity, velocity
+def _momentum_inplace(theta, grad, m, lr, beta):
+    m *= beta
+    m += grad
+    return theta - lr * m, m
 
 
 MOMENTUM_WRONG = {
-    "lr inside the velocity": (lambda th, g, v, lr, mu: (th - (mu * v + lr * g), mu * v + lr * g),
-                               ["velocity_new is wrong", "the other common convention"]),
-    "v = mu v - lr g, theta + v": (
-        lambda th, g, v, lr, mu: (th + (mu * v - lr * g), mu * v - lr * g), "holds -lr g"),
-    "damped average": (lambda th, g, v, lr, mu: (th - lr * (mu * v + (1 - mu) * g),
-                                                 mu * v + (1 - mu) * g), "damped average"),
-    "mu on the gradient": (lambda th, g, v, lr, mu: (th - lr * (v + mu * g), v + mu * g),
-                           "mu multiplies the old velocity"),
-    "old velocity in the step": (lambda th, g, v, lr, mu: (th - lr * v, mu * v + g),
-                                 ["theta_new is wrong", "used the old velocity"]),
-    "nesterov": (lambda th, g, v, lr, mu: (th - lr * (g + mu * (mu * v + g)), mu * v + g),
+    "lr inside the buffer": (lambda th, g, m, lr, b: (th - (b * m + lr * g), b * m + lr * g),
+                             ["m_new is wrong", "the other common convention"]),
+    "step = beta step - lr g, theta + step": (
+        lambda th, g, m, lr, b: (th + (b * m - lr * g), b * m - lr * g), "holds -lr g"),
+    "damped average": (lambda th, g, m, lr, b: (th - lr * (b * m + (1 - b) * g),
+                                                b * m + (1 - b) * g), "damped average"),
+    "beta on the gradient": (lambda th, g, m, lr, b: (th - lr * (m + b * g), m + b * g),
+                             "beta multiplies the old buffer"),
+    "old buffer in the step": (lambda th, g, m, lr, b: (th - lr * m, b * m + g),
+                               ["theta_new is wrong", "used the old buffer"]),
+    "nesterov": (lambda th, g, m, lr, b: (th - lr * (g + b * (b * m + g)), b * m + g),
                  "Nesterov"),
-    "uphill": (lambda th, g, v, lr, mu: (th + lr * (mu * v + g), mu * v + g), "uphill"),
-    "no learning rate": (lambda th, g, v, lr, mu: (th - (mu * v + g), mu * v + g),
+    "uphill": (lambda th, g, m, lr, b: (th + lr * (b * m + g), b * m + g), "uphill"),
+    "no learning rate": (lambda th, g, m, lr, b: (th - (b * m + g), b * m + g),
                          "learning rate is missing"),
-    "theta only": (lambda th, g, v, lr, mu: th - lr * (mu * v + g),
-                   "return the tuple (theta_new, velocity_new)"),
-    "in place": (_momentum_inplace, "modified its input velocity in place"),
+    "theta only": (lambda th, g, m, lr, b: th - lr * (b * m + g),
+                   "return the tuple (theta_new, m_new)"),
+    "in place": (_momentum_inplace, "modified its input m in place"),
 }
 
 
 # --------------------------------------------------------------------------- heavy ball bound
-def heavy_ball_ok(H, momentum):
-    return float(2 * (1 + momentum) / np.linalg.eigvalsh(H)[-1])
+def heavy_ball_ok(A, beta):
+    return float(2 * (1 + beta) / np.linalg.eigvalsh(A)[-1])
 
 
-def _lam(H):
-    return np.linalg.eigvalsh(H)
+def _lam(A):
+    return np.linalg.eigvalsh(A)
 
 
 HEAVY_WRONG = {
-    "momentum ignored": (lambda H, mu: 2 / _lam(H)[-1], "bound of plain gradient descent"),
-    "1 - mu": (lambda H, mu: 2 * (1 - mu) / _lam(H)[-1], "not (1 - mu)"),
-    "divided by 1 + mu": (lambda H, mu: 2 / ((1 + mu) * _lam(H)[-1]), "does not divide it"),
-    "factor 2 missing": (lambda H, mu: (1 + mu) / _lam(H)[-1], "a factor 2 is missing"),
-    "steady-slope gain": (lambda H, mu: 2 / ((1 - mu) * _lam(H)[-1]), "steady slope"),
-    "lambda_min": (lambda H, mu: 2 * (1 + mu) / _lam(H)[0], "smallest eigenvalue"),
-    "diagonal": (lambda H, mu: 2 * (1 + mu) / np.max(np.diag(H)), "diagonal entries"),
-    "complex roots edge": (lambda H, mu: (1 + np.sqrt(mu)) ** 2 / _lam(H)[-1],
+    "momentum ignored": (lambda A, beta: 2 / _lam(A)[-1], "bound of plain gradient descent"),
+    "1 - beta": (lambda A, beta: 2 * (1 - beta) / _lam(A)[-1], "not (1 - beta)"),
+    "divided by 1 + beta": (lambda A, beta: 2 / ((1 + beta) * _lam(A)[-1]),
+                            "does not divide it"),
+    "factor 2 missing": (lambda A, beta: (1 + beta) / _lam(A)[-1], "a factor 2 is missing"),
+    "steady-slope gain": (lambda A, beta: 2 / ((1 - beta) * _lam(A)[-1]), "steady slope"),
+    "lambda_min": (lambda A, beta: 2 * (1 + beta) / _lam(A)[0], "smallest eigenvalue"),
+    "diagonal": (lambda A, beta: 2 * (1 + beta) / np.max(np.diag(A)), "diagonal entries"),
+    "complex roots edge": (lambda A, beta: (1 + np.sqrt(beta)) ** 2 / _lam(A)[-1],
                            "turn real again"),
-    "fastest rate": (lambda H, mu: 4 / (np.sqrt(_lam(H)[-1]) + np.sqrt(_lam(H)[0])) ** 2,
+    "fastest rate": (lambda A, beta: 4 / (np.sqrt(_lam(A)[-1]) + np.sqrt(_lam(A)[0])) ** 2,
                      "fastest rate lr*"),
-    "slightly too large (numerical check)": (lambda H, mu: 1.05 * heavy_ball_ok(H, mu),
+    "slightly too large (numerical check)": (lambda A, beta: 1.05 * heavy_ball_ok(A, beta),
                                              "your bound is too large"),
-    "a str": (lambda H, mu: str(heavy_ball_ok(H, mu)), "is the str"),
+    "a str": (lambda A, beta: str(heavy_ball_ok(A, beta)), "is the str"),
 }
 
 TABLES = {
@@ -250,7 +251,7 @@ def test_every_exercise_has_at_least_six_wrong_answers():
     (ch04.check_adam_step, adam_ok), (ch04.check_adam_step, ch04.dnnlib_adam_step),
     (ch04.check_max_stable_lr, stable_ok),
     # the 2-norm of a symmetric positive definite matrix is its largest eigenvalue
-    (ch04.check_max_stable_lr, lambda H: 2 / np.linalg.norm(H, ord=2)),
+    (ch04.check_max_stable_lr, lambda A: 2 / np.linalg.norm(A, ord=2)),
     (ch04.check_warmup_cosine, warmup_ok),
     (ch04.check_momentum_step, momentum_ok), (ch04.check_momentum_step,
                                               ch04.dnnlib_momentum_step),
@@ -288,12 +289,12 @@ def test_reference_momentum_step_is_dnnlibs_sgd_over_several_steps():
     from dnnlib.optim import SGD
 
     g = np.random.default_rng(1)
-    theta, v = g.normal(size=3), np.zeros(3)
+    theta, m = g.normal(size=3), np.zeros(3)
     p = Parameter(theta.copy(), "theta")
     opt = SGD([p], lr=0.05, momentum=0.9)
     for _ in range(6):
         grad = g.normal(size=3)
-        theta, v = ch04.dnnlib_momentum_step(theta, grad, v, 0.05, 0.9)
+        theta, m = ch04.dnnlib_momentum_step(theta, grad, m, 0.05, 0.9)
         opt.zero_grad()
         p.grad[...] = grad
         opt.step()
@@ -301,13 +302,13 @@ def test_reference_momentum_step_is_dnnlibs_sgd_over_several_steps():
 
 
 def test_heavy_ball_bound_is_the_edge_of_stability():
-    """The bound 2 (1 + mu) / lambda_max: the spectral radius of the heavy-ball step
+    """The bound 2 (1 + beta) / lambda_max: the spectral radius of the heavy-ball step
     crosses 1 there, for several momenta (the derivation the exercise asks for)."""
-    H = np.diag([0.5, 3.0, 8.0])
-    for mu in (0.0, 0.3, 0.9):
-        bound = heavy_ball_ok(H, mu)
-        assert ch04.heavy_ball_spectral_radius(H, 0.999 * bound, mu) < 1
-        assert ch04.heavy_ball_spectral_radius(H, 1.001 * bound, mu) > 1
+    A = np.diag([0.5, 3.0, 8.0])
+    for beta in (0.0, 0.3, 0.9):
+        bound = heavy_ball_ok(A, beta)
+        assert ch04.heavy_ball_spectral_radius(A, 0.999 * bound, beta) < 1
+        assert ch04.heavy_ball_spectral_radius(A, 1.001 * bound, beta) > 1
 
 
 def test_reference_schedule_is_continuous_and_hits_its_end_points():

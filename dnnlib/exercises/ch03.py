@@ -127,7 +127,7 @@ def check_bce_with_logits(bce_with_logits: Callable[..., Any], *, verbose: bool 
             (np.sum(t), "you summed over the batch; the loss is the mean: divide by N"),
             (-np.mean(t), "the sign is flipped: the loss is the NEGATIVE log-likelihood, "
                           "and it is >= 0"),
-            (np.mean(_bce_terms(z, 1.0 - y)), "you swapped y and 1 - y: the term y log a "
+            (np.mean(_bce_terms(z, 1.0 - y)), "you swapped y and 1 - y: the term y log y_hat "
                                               "belongs to the label 1"),
             (np.mean(softplus(z)), "you dropped the -z y term: the loss is softplus(z) - z y"),
             (np.mean(t + 2 * z * y), "the z y term has the wrong sign: the loss is "
@@ -155,7 +155,7 @@ def check_bce_with_logits(bce_with_logits: Callable[..., Any], *, verbose: bool 
         chk.expect_close(value, np.mean(_bce_terms(z, y)), what="the loss",
                          mistakes=usual_mistakes(z, y))
 
-    @chk.case("edge case: z = 0 means a = 1/2, so the loss is log 2 for either label")
+    @chk.case("edge case: z = 0 means y_hat = 1/2, so the loss is log 2 for either label")
     def _():
         z, y = np.zeros(4), np.array([0.0, 1.0, 0.0, 1.0])
         got, _w = _call(chk, fn, z, y, names=names)
@@ -202,7 +202,7 @@ def check_bce_with_logits(bce_with_logits: Callable[..., Any], *, verbose: bool 
         if 0.0 <= value < 0.5 * want:
             chk.fail(f"the loss is {value:.4g}, far below {want:.4g}: a confident "
                          "wrong prediction (z = 800 for y = 0) must cost |z| = 800. Likely "
-                     "mistake: you clipped a = sigmoid(z) into [eps, 1 - eps] (or added "
+                     "mistake: you clipped y_hat = sigmoid(z) into [eps, 1 - eps] (or added "
                      "eps inside the log), which caps every loss at -log(eps); use the "
                      "logits form max(z, 0) - z y + log(1 + exp(-|z|)) instead")
         _no_warnings(chk, texts, "The value is right, but exp overflowed on the way: keep "
@@ -252,16 +252,17 @@ def check_bce_with_logits_grad(bce_with_logits_grad: Callable[..., Any], *,
                       "each example's gradient is (sigmoid(z) - y) / N"),
             ((y - a) / n, "the sign is flipped: dL/dz = (sigmoid(z) - y) / N, positive when "
                           "the prediction is above the label"),
-            ((z - y) / n, "you used z where sigmoid(z) belongs: dL/dz = (a - y) / N with "
-                          "a = sigmoid(z)"),
+            ((z - y) / n, "you used z where sigmoid(z) belongs: dL/dz = (y_hat - y) / N "
+                          "with y_hat = sigmoid(z)"),
             ((a - y) * a * (1.0 - a) / n,
-             "you multiplied by sigmoid'(z) = a (1 - a); for the cross-entropy that factor "
-             "cancels against the denominator of dL/da, leaving (a - y) / N"),
+             "you multiplied by sigmoid'(z) = y_hat (1 - y_hat); for the cross-entropy that "
+             "factor cancels against the denominator of dL/dy_hat, leaving (y_hat - y) / N"),
             (2.0 * (a - y) * a * (1.0 - a) / n,
-             "that is the gradient of the squared error (a - y)^2, not of the "
+             "that is the gradient of the squared error (y_hat - y)^2, not of the "
              "cross-entropy"),
-            (dl_da, "that is dL/da, the gradient with respect to the probability a; "
-                    "multiply by da/dz = a (1 - a) to get dL/dz = (a - y) / N"),
+            (dl_da, "that is dL/dy_hat, the gradient with respect to the probability "
+                    "y_hat; multiply by dy_hat/dz = y_hat (1 - y_hat) to get dL/dz = "
+                    "(y_hat - y) / N"),
         ]
 
     def run_case(z: np.ndarray, y: np.ndarray, *, huge: bool = False) -> None:
@@ -341,10 +342,10 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], *,
              "wrong axis: you normalised the softmax over axis 0 (the examples of the "
              "batch); each row is one example, so normalise over axis 1 (its C classes)"),
             (-np.mean(_picked(z, labels)),
-             "you forgot the normalisation: -log softmax(z)_y = -z_y + log sum_j exp(z_j); "
+             "you forgot the normalisation: -log softmax(z)_y = -z_y + log sum_k exp(z_k); "
              "the log-sum-exp term is missing"),
             (-np.mean(_picked(np.exp(_log_softmax(z, axis=1)), labels)),
-             "you forgot the log: the loss is -log p_y, not -p_y"),
+             "you forgot the log: the loss is -log y_hat_y, not -y_hat_y"),
             (np.mean(_picked(_log_softmax(z, axis=1), labels)),
              "the sign is flipped: the loss is the NEGATIVE log-probability of the label, "
              "and it is >= 0"),
@@ -365,16 +366,17 @@ def check_softmax_cross_entropy(softmax_cross_entropy: Callable[..., Any], *,
             if overflow:
                 chk.fail(f"NumPy warned {overflow[0]!r} (the loss is {value}). Likely "
                          "mistake: exp of a large logit overflowed. Subtract each row's "
-                         "maximum before exp: log sum_j exp(z_j) = m + log sum_j exp(z_j - "
-                         "m), m = max_j z_j (the log-sum-exp trick)")
+                         "maximum before exp: log sum_k exp(z_k) = z_max + log sum_k "
+                         "exp(z_k - z_max), z_max = max_k z_k (the log-sum-exp trick, "
+                         "eq-ce-lse)")
             if log0 or not math.isfinite(value):
                 warned = f" and NumPy warned {log0[0]!r}" if log0 else ""
                 chk.fail(f"the loss is {value}{warned}. Likely mistake: the probability "
                          "of a label underflowed to 0 (softmax of [0, 1000, 0] gives "
                          "e^-1000 = 0 for class 0, even with the maximum subtracted), and "
-                         "log(0) = -inf. Do not take the log of the softmax: compute log p = "
-                         "(z - m) - log sum_j exp(z_j - m) directly (log-softmax), then pick "
-                         "the label's entry")
+                         "log(0) = -inf. Do not take the log of the softmax: compute "
+                         "log y_hat = (z - z_max) - log sum_k exp(z_k - z_max) directly "
+                         "(log-softmax), then pick the label's entry")
             _no_warnings(chk, texts, "Compute the log-probabilities with the log-sum-exp "
                          "trick, so that no exp sees a large number and no log sees 0")
         want = np.mean(-_picked(_log_softmax(z.astype(np.float64), axis=1), labels))

@@ -2,15 +2,18 @@
 
 * :func:`check_adam_step` - one Adam update, compared with :class:`dnnlib.optim.Adam`;
 * :func:`check_max_stable_lr` - the largest stable learning rate of gradient descent on
-  a quadratic, :math:`2/\\lambda_{\\max}(H)`;
+  a quadratic :math:`\\tfrac12 \\theta^\\top A \\theta`, :math:`2/\\lambda_{\\max}(A)`;
 * :func:`check_warmup_cosine` - linear warm-up followed by cosine annealing, compared
   with dnnlib's schedules (:class:`~dnnlib.optim.LinearWarmup` around a shifted
   :class:`~dnnlib.optim.CosineAnnealing`);
 * :func:`check_momentum_step` - one step of momentum (the heavy ball), compared with
   :class:`dnnlib.optim.SGD`;
 * :func:`check_heavy_ball_max_lr` - the stable-rate bound of the heavy ball on a
-  quadratic, :math:`2(1 + \\mu)/\\lambda_{\\max}(H)`, derived by the reader and
+  quadratic, :math:`2(1 + \\beta)/\\lambda_{\\max}(A)`, derived by the reader and
   verified numerically.
+
+The notation is chapter 4's: the momentum buffer :math:`m_t`, the momentum coefficient
+:math:`\\beta`, the matrix :math:`A` of the quadratic (its Hessian).
 
 Each prints one line per case and names the likely mistake ("you forgot the bias
 correction", "the diagonal entries are not the eigenvalues"...).
@@ -177,34 +180,34 @@ def check_adam_step(adam_step: Callable[..., Any], *, verbose: bool = True) -> C
 # --------------------------------------------------------------------------- exercise 2
 def check_max_stable_lr(max_stable_lr: Callable[..., Any], *, verbose: bool = True
                         ) -> CheckResult:
-    """Check ``max_stable_lr(H) -> float``: the bound :math:`2/\\lambda_{\\max}(H)`.
+    """Check ``max_stable_lr(A) -> float``: the bound :math:`2/\\lambda_{\\max}(A)`.
 
-    ``H`` is the (symmetric, positive definite) Hessian of
-    :math:`f(\\theta) = \\frac12 \\theta^\\top H \\theta`; gradient descent converges
-    from every start iff :math:`0 < \\eta < 2/\\lambda_{\\max}`. Cases: a diagonal
-    matrix, the chapter's rotated bowl (where the diagonal entries are *not* the
-    eigenvalues) and a 4 x 4 matrix. Each case then runs gradient descent just below
+    ``A`` is the (symmetric, positive definite) matrix of the quadratic
+    :math:`\\mathcal{L}(\\theta) = \\frac12 \\theta^\\top A \\theta`, its Hessian; gradient
+    descent converges from every start iff :math:`0 < \\eta < 2/\\lambda_{\\max}`. Cases:
+    a diagonal matrix, the chapter's rotated bowl (where the diagonal entries are *not*
+    the eigenvalues) and a 4 x 4 matrix. Each case then runs gradient descent just below
     and just above the returned rate, to show what the bound means.
 
     Examples
     --------
-    >>> check_max_stable_lr(lambda H: 2 / np.linalg.eigvalsh(H).max(), verbose=False).passed
+    >>> check_max_stable_lr(lambda A: 2 / np.linalg.eigvalsh(A).max(), verbose=False).passed
     True
     """
     chk = Checker("max_stable_lr")
     fn = max_stable_lr
 
-    def expect(H: np.ndarray) -> None:
-        lam = np.linalg.eigvalsh(H)
+    def expect(A: np.ndarray) -> None:
+        lam = np.linalg.eigvalsh(A)
         want = 2.0 / lam[-1]
-        got = chk.call(fn, H, arg_names=("H",))
-        if hasattr(got, "shape") and np.size(got) == H.shape[0] and H.shape[0] > 1:
+        got = chk.call(fn, A, arg_names=("A",))
+        if hasattr(got, "shape") and np.size(got) == A.shape[0] and A.shape[0] > 1:
             chk.fail(f"max_stable_lr returned {np.size(got)} numbers (one per eigenvalue?); "
                      "return one number, the bound of the steepest direction: "
                      "float(2 / lambda_max)")
         value = chk.expect_number(got, what="the rate", scalar=True)
-        both = "2/(lambda_min + lambda_max)" + (" (for a 2 x 2 matrix also 2/trace(H))"
-                                                 if H.shape[0] == 2 else "")
+        both = "2/(lambda_min + lambda_max)" + (" (for a 2 x 2 matrix also 2/trace(A))"
+                                                 if A.shape[0] == 2 else "")
         mistakes = [
             (1.0 / lam[-1], "that is 1/lambda_max, the rate without oscillation; the "
                             "stability bound is twice as large: |1 - lr lambda| < 1 "
@@ -214,22 +217,22 @@ def check_max_stable_lr(max_stable_lr: Callable[..., Any], *, verbose: bool = Tr
             (2.0 / (lam[0] + lam[-1]), f"that is {both}, the rate that converges fastest "
                                        "(eq-gd-best-rate), not the largest stable one; the "
                                        "bound is 2/lambda_max"),
-            (2.0 / np.max(np.diag(H)), "the diagonal entries of H are not its eigenvalues "
-                                       "unless H is diagonal: use np.linalg.eigvalsh(H)"),
-            (2.0 / np.max(H), "the largest entry of H is not its largest eigenvalue: use "
-                              "np.linalg.eigvalsh(H)"),
-            (2.0 / np.linalg.norm(H), "the Frobenius norm is not the largest eigenvalue "
-                                      "(use np.linalg.eigvalsh(H), or the 2-norm ord=2)"),
+            (2.0 / np.max(np.diag(A)), "the diagonal entries of A are not its eigenvalues "
+                                       "unless A is diagonal: use np.linalg.eigvalsh(A)"),
+            (2.0 / np.max(A), "the largest entry of A is not its largest eigenvalue: use "
+                              "np.linalg.eigvalsh(A)"),
+            (2.0 / np.linalg.norm(A), "the Frobenius norm is not the largest eigenvalue "
+                                      "(use np.linalg.eigvalsh(A), or the 2-norm ord=2)"),
             (2.0 / lam[-1] ** 2, "divide by lambda_max, not lambda_max squared"),
         ]
-        if H.shape[0] > 2:  # for 2 x 2, trace = lambda_min + lambda_max (named above)
-            mistakes.append((2.0 / np.trace(H), "the trace is the sum of all eigenvalues, "
+        if A.shape[0] > 2:  # for 2 x 2, trace = lambda_min + lambda_max (named above)
+            mistakes.append((2.0 / np.trace(A), "the trace is the sum of all eigenvalues, "
                                                 "not the largest"))
         chk.expect_close(value, want, what="the rate", rtol=1e-8, atol=0.0, mistakes=mistakes)
         # what the bound means: just below it converges, just above it diverges
-        e0 = np.ones(H.shape[0])
+        e0 = np.ones(A.shape[0])
         for factor, ok in ((0.98, True), (1.02, False)):
-            M = np.eye(H.shape[0]) - factor * want * H
+            M = np.eye(A.shape[0]) - factor * want * A
             e = np.linalg.matrix_power(M, 2000) @ e0
             if (np.linalg.norm(e) < np.linalg.norm(e0)) != ok:  # pragma: no cover - sanity
                 chk.fail("internal check of the bound failed")
@@ -242,13 +245,13 @@ def check_max_stable_lr(max_stable_lr: Callable[..., Any], *, verbose: bool = Tr
     def _():
         a = np.radians(30.0)
         R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-        H = R @ np.diag([0.5, 10.0]) @ R.T
-        expect((H + H.T) / 2)
+        A = R @ np.diag([0.5, 10.0]) @ R.T
+        expect((A + A.T) / 2)
 
     @chk.case("a 4 x 4 Hessian with off-diagonal coupling")
     def _():
-        A = np.random.default_rng(7).normal(size=(4, 4))
-        expect(A @ A.T + 0.5 * np.eye(4))
+        B = np.random.default_rng(7).normal(size=(4, 4))
+        expect(B @ B.T + 0.5 * np.eye(4))
 
     return chk.run(fn, verbose=verbose)
 
@@ -355,29 +358,33 @@ def check_warmup_cosine(warmup_cosine: Callable[..., Any], *, verbose: bool = Tr
 
 
 # --------------------------------------------------------------------------- exercise 4
-def dnnlib_momentum_step(theta: np.ndarray, grad: np.ndarray, velocity: np.ndarray,
-                         lr: float, momentum: float) -> tuple[np.ndarray, np.ndarray]:
-    r"""One step of :class:`dnnlib.optim.SGD` with momentum, from the velocity ``b_(t-1)``.
+def dnnlib_momentum_step(theta: np.ndarray, grad: np.ndarray, m: np.ndarray,
+                         lr: float, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""One step of :class:`dnnlib.optim.SGD` with momentum, from the buffer :math:`m_{t-1}`.
 
     The reference of :func:`check_momentum_step`: a :class:`~dnnlib.layers.Parameter`
-    holding a copy of ``theta``, an ``SGD(momentum=...)`` whose momentum buffer is set to
-    ``velocity`` (past its first step), one ``opt.step()``. That is {eq}`eq-momentum`,
-    :math:`b_t = \mu b_{t-1} + g_t`, :math:`\theta_t = \theta_{t-1} - \eta b_t`.
+    holding a copy of ``theta``, an ``SGD(momentum=beta)`` whose momentum buffer is set to
+    ``m`` (past its first step), one ``opt.step()``. That is {eq}`eq-momentum`,
+    :math:`m_t = \beta m_{t-1} + g_t`, :math:`\theta_t = \theta_{t-1} - \eta m_t`.
+
+    Returns
+    -------
+    theta_new, m_new : numpy.ndarray, each shaped like ``theta``
 
     Examples
     --------
-    >>> th, b = dnnlib_momentum_step(np.array([1.0]), np.array([2.0]), np.array([0.5]),
-    ...                              lr=0.1, momentum=0.9)
-    >>> np.round(th, 6), np.round(b, 6)
+    >>> th, m = dnnlib_momentum_step(np.array([1.0]), np.array([2.0]), np.array([0.5]),
+    ...                              lr=0.1, beta=0.9)
+    >>> np.round(th, 6), np.round(m, 6)
     (array([0.755]), array([2.45]))
     """
     theta = np.array(theta, dtype=np.float64)
-    if momentum == 0:  # no buffer in SGD: b_t = g_t
+    if beta == 0:  # no buffer in SGD: m_t = g_t
         return theta - lr * np.asarray(grad, dtype=np.float64), np.array(grad, np.float64)
     p = Parameter(theta, "theta")
-    opt = SGD([p], lr=lr, momentum=momentum)
-    opt.state[0]["momentum_buffer"][...] = velocity
-    opt.step_count = 1  # not the first step: b_t = mu b_(t-1) + g_t (b_0 = 0 gives b_1 = g_1)
+    opt = SGD([p], lr=lr, momentum=beta)
+    opt.state[0]["momentum_buffer"][...] = m
+    opt.step_count = 1  # not the first step: m_t = beta m_(t-1) + g_t (m_0 = 0 gives m_1 = g_1)
     p.grad[...] = grad
     opt.step()
     return p.data.copy(), opt.state[0]["momentum_buffer"].copy()
@@ -385,15 +392,15 @@ def dnnlib_momentum_step(theta: np.ndarray, grad: np.ndarray, velocity: np.ndarr
 
 def check_momentum_step(momentum_step: Callable[..., Any], *, verbose: bool = True
                         ) -> CheckResult:
-    r"""Check ``momentum_step(theta, grad, velocity, lr, momentum) -> (theta_new, velocity_new)``.
+    r"""Check ``momentum_step(theta, grad, m, lr, beta) -> (theta_new, m_new)``.
 
-    One step of momentum, {eq}`eq-momentum`: :math:`b_t = \mu\, b_{t-1} + g_t` and
-    :math:`\theta_t = \theta_{t-1} - \eta\, b_t` (``velocity`` is :math:`b_{t-1}`, zeros
-    before the first step). Compared with :class:`dnnlib.optim.SGD` (``momentum > 0``),
-    on one step and on five steps in a row fed back into the reader's function. Named
-    mistakes: the other convention (the learning rate inside the velocity), a damped
-    average :math:`\mu b + (1 - \mu) g`, a step with the old velocity, Nesterov's step,
-    an uphill step, a missing learning rate.
+    One step of momentum, {eq}`eq-momentum`: :math:`m_t = \beta\, m_{t-1} + g_t` and
+    :math:`\theta_t = \theta_{t-1} - \eta\, m_t` (``m`` is the buffer :math:`m_{t-1}`,
+    zeros before the first step). Compared with :class:`dnnlib.optim.SGD`
+    (``momentum=beta``), on one step and on five steps in a row fed back into the reader's
+    function. Named mistakes: the other convention (the learning rate inside the buffer),
+    a damped average :math:`\beta m + (1 - \beta) g`, a step with the old buffer,
+    Nesterov's step, an uphill step, a missing learning rate.
 
     Examples
     --------
@@ -402,75 +409,75 @@ def check_momentum_step(momentum_step: Callable[..., Any], *, verbose: bool = Tr
     """
     chk = Checker("momentum_step")
     fn = momentum_step
-    names = ("theta", "grad", "velocity", "lr", "momentum")
+    names = ("theta", "grad", "m", "lr", "beta")
 
-    def one(theta, grad, v, lr, mu) -> None:
-        got = chk.call(fn, theta, grad, v, lr, mu, arg_names=names)
-        th_new, v_new = chk.expect_tuple(got, ("theta_new", "velocity_new"))
-        want_th, want_v = dnnlib_momentum_step(theta, grad, v, lr, mu)
+    def one(theta, grad, m, lr, beta) -> None:
+        got = chk.call(fn, theta, grad, m, lr, beta, arg_names=names)
+        th_new, m_new = chk.expect_tuple(got, ("theta_new", "m_new"))
+        want_th, want_m = dnnlib_momentum_step(theta, grad, m, lr, beta)
         chk.expect_shape(th_new, theta.shape, what="theta_new")
-        chk.expect_shape(v_new, theta.shape, what="velocity_new")
-        other = ("the other common convention (the learning rate inside the velocity, "
-                 "v = mu v - lr g, theta + v); here, as in PyTorch and dnnlib, the velocity "
-                 "is b_t = mu b_(t-1) + g_t and the step is theta - lr b_t")
-        chk.expect_close(v_new, want_v, what="velocity_new", rtol=1e-10, atol=1e-12, mistakes=[
-            (mu * v + lr * grad, "the velocity holds lr: " + other),
-            (mu * v - lr * grad, "the velocity holds -lr g: " + other),
-            (mu * v + (1 - mu) * grad, "mu b + (1 - mu) g is a damped average (dampening = "
-                                       "mu); the heavy ball adds the whole gradient: b_t = "
-                                       "mu b_(t-1) + g_t"),
-            (v + mu * grad, "mu multiplies the old velocity, not the gradient: b_t = mu "
-                            "b_(t-1) + g_t"),
-            (mu * (v + grad), "only the old velocity is multiplied by mu: b_t = mu b_(t-1) + "
-                              "g_t"),
-            (v, "the velocity was not updated: b_t = mu b_(t-1) + g_t"),
-            (grad, "the velocity forgot its past: b_t = mu b_(t-1) + g_t"),
+        chk.expect_shape(m_new, theta.shape, what="m_new")
+        other = ("the other common convention, where the buffer holds the step itself "
+                 "(step = beta * step - lr * g, then theta + step); here, as in PyTorch and "
+                 "dnnlib, the buffer is m_t = beta m_(t-1) + g_t and the step is theta - lr m_t")
+        chk.expect_close(m_new, want_m, what="m_new", rtol=1e-10, atol=1e-12, mistakes=[
+            (beta * m + lr * grad, "the buffer holds lr g: " + other),
+            (beta * m - lr * grad, "the buffer holds -lr g: " + other),
+            (beta * m + (1 - beta) * grad, "beta m + (1 - beta) g is a damped average "
+                                           "(dampening = beta); momentum adds the whole "
+                                           "gradient: m_t = beta m_(t-1) + g_t"),
+            (m + beta * grad, "beta multiplies the old buffer, not the gradient: m_t = beta "
+                              "m_(t-1) + g_t"),
+            (beta * (m + grad), "only the old buffer is multiplied by beta: m_t = beta "
+                                "m_(t-1) + g_t"),
+            (m, "the buffer was not updated: m_t = beta m_(t-1) + g_t"),
+            (grad, "the buffer forgot its past: m_t = beta m_(t-1) + g_t"),
         ])
-        want_b = mu * v + grad
+        want_b = beta * m + grad
         chk.expect_close(th_new, want_th, what="theta_new", rtol=1e-10, atol=1e-12, mistakes=[
-            (theta - lr * v, "the step used the old velocity b_(t-1): update the velocity "
-                             "first, then theta_t = theta_(t-1) - lr b_t"),
-            (theta + lr * want_b, "the step goes uphill: theta_t = theta_(t-1) - lr b_t"),
-            (theta - lr * (grad + mu * want_b), "that is Nesterov's look-ahead step; plain "
-                                                "momentum steps along b_t: theta - lr b_t"),
-            (theta - want_b, "the learning rate is missing: theta_t = theta_(t-1) - lr b_t"),
+            (theta - lr * m, "the step used the old buffer m_(t-1): update the buffer "
+                             "first, then theta_t = theta_(t-1) - lr m_t"),
+            (theta + lr * want_b, "the step goes uphill: theta_t = theta_(t-1) - lr m_t"),
+            (theta - lr * (grad + beta * want_b), "that is Nesterov's look-ahead step; plain "
+                                                  "momentum steps along m_t: theta - lr m_t"),
+            (theta - want_b, "the learning rate is missing: theta_t = theta_(t-1) - lr m_t"),
             (theta - lr * grad, "you stepped along the gradient alone (plain gradient "
-                                "descent); momentum steps along the velocity b_t"),
+                                "descent); momentum steps along the buffer m_t"),
         ])
 
     g = np.random.default_rng(5)
 
-    @chk.case("the first step (velocity 0): theta moves by -lr * grad, the velocity is grad")
+    @chk.case("the first step (m = 0): theta moves by -lr * grad, the buffer becomes grad")
     def _():
-        # lr = 0.05, not 0.1: with lr = 1 - momentum two named mistakes would coincide
+        # lr = 0.05, not 0.1: with lr = 1 - beta two named mistakes would coincide
         one(np.array([1.0, -2.0, 0.5]), np.array([0.3, -1.0, 2.0]), np.zeros(3), 0.05, 0.9)
 
-    @chk.case("a later step of a (2, 3) weight matrix, momentum 0.9, lr 0.05")
+    @chk.case("a later step of a (2, 3) weight matrix, beta 0.9, lr 0.05")
     def _():
         one(g.normal(size=(2, 3)), g.normal(size=(2, 3)), g.normal(size=(2, 3)), 0.05, 0.9)
 
-    @chk.case("other hyperparameters: momentum 0.5, lr 0.3")
+    @chk.case("other hyperparameters: beta 0.5, lr 0.3")
     def _():
         one(np.array([0.2, 0.4]), np.array([0.05, -2.0]), np.array([0.7, -0.5]), 0.3, 0.5)
 
-    @chk.case("edge case: momentum = 0 is plain gradient descent")
+    @chk.case("edge case: beta = 0 is plain gradient descent")
     def _():
         one(np.array([1.0, 2.0]), np.array([0.5, -0.5]), np.array([0.3, 0.1]), 0.2, 0.0)
 
-    @chk.case("five steps in a row on f = theta^T H theta / 2 follow dnnlib's SGD(momentum=0.8)")
+    @chk.case("five steps in a row on f = theta^T A theta / 2 follow dnnlib's SGD(momentum=0.8)")
     def _():
-        H = np.array([[3.0, 1.0], [1.0, 2.0]])
-        theta, v = np.array([1.0, -1.0]), np.zeros(2)
+        A = np.array([[3.0, 1.0], [1.0, 2.0]])
+        theta, m = np.array([1.0, -1.0]), np.zeros(2)
         th_ref = theta.copy()
         p = Parameter(th_ref, "theta")
         opt = SGD([p], lr=0.1, momentum=0.8)
         for step in range(1, 6):
-            got = chk.call(fn, theta, H @ theta, v, 0.1, 0.8, arg_names=names)
-            theta, v = chk.expect_tuple(got, ("theta_new", "velocity_new"))
+            got = chk.call(fn, theta, A @ theta, m, 0.1, 0.8, arg_names=names)
+            theta, m = chk.expect_tuple(got, ("theta_new", "m_new"))
             theta = chk.expect_shape(theta, (2,), what="theta_new").astype(np.float64)
-            v = chk.expect_shape(v, (2,), what="velocity_new").astype(np.float64)
+            m = chk.expect_shape(m, (2,), what="m_new").astype(np.float64)
             opt.zero_grad()
-            p.grad[...] = H @ p.data
+            p.grad[...] = A @ p.data
             opt.step()
             chk.expect_close(theta, p.data, what=f"theta after step {step}", rtol=1e-10,
                              atol=1e-12)
@@ -479,35 +486,44 @@ def check_momentum_step(momentum_step: Callable[..., Any], *, verbose: bool = Tr
 
 
 # --------------------------------------------------------------------------- exercise 5
-def heavy_ball_spectral_radius(H: np.ndarray, lr: float, momentum: float) -> float:
-    r"""Spectral radius of one heavy-ball step on :math:`\tfrac12 \theta^\top H \theta`.
+def heavy_ball_spectral_radius(A: np.ndarray, lr: float, beta: float) -> float:
+    r"""Spectral radius of one heavy-ball step on :math:`\tfrac12 \theta^\top A \theta`.
 
-    The step maps :math:`(\theta_t, \theta_{t-1})` linearly to :math:`(\theta_{t+1},
-    \theta_t)`: ``[[(1 + mu) I - lr H, -mu I], [I, 0]]`` ({eq}`eq-heavy-ball`); the
-    iteration converges from every start iff the radius is below 1.
+    The step maps :math:`(\theta_{t-1}, \theta_{t-2})` linearly to :math:`(\theta_t,
+    \theta_{t-1})`: ``[[(1 + beta) I - lr A, -beta I], [I, 0]]`` ({eq}`eq-heavy-ball`);
+    the iteration converges from every start iff the radius is below 1.
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (D, D)
+        The symmetric matrix of the quadratic (its Hessian).
+    lr : float
+        The learning rate :math:`\eta`.
+    beta : float
+        The momentum coefficient :math:`\beta`.
 
     Examples
     --------
-    >>> H = np.diag([1.0, 4.0])
-    >>> heavy_ball_spectral_radius(H, 0.74, 0.5) < 1 < heavy_ball_spectral_radius(H, 0.76, 0.5)
+    >>> A = np.diag([1.0, 4.0])
+    >>> heavy_ball_spectral_radius(A, 0.74, 0.5) < 1 < heavy_ball_spectral_radius(A, 0.76, 0.5)
     True
     """
-    D = H.shape[0]
+    D = A.shape[0]
     eye = np.eye(D)
-    step = np.block([[(1 + momentum) * eye - lr * H, -momentum * eye],
+    step = np.block([[(1 + beta) * eye - lr * A, -beta * eye],
                      [eye, np.zeros((D, D))]])
     return float(np.max(np.abs(np.linalg.eigvals(step))))
 
 
 def check_heavy_ball_max_lr(heavy_ball_max_lr: Callable[..., Any], *, verbose: bool = True
                             ) -> CheckResult:
-    r"""Check ``heavy_ball_max_lr(H, momentum) -> float``: :math:`2(1 + \mu)/\lambda_{\max}`.
+    r"""Check ``heavy_ball_max_lr(A, beta) -> float``: :math:`2(1 + \beta)/\lambda_{\max}`.
 
-    Gradient descent with momentum :math:`\mu \in [0, 1)` on
-    :math:`\tfrac12 \theta^\top H \theta` converges from every start iff
-    :math:`0 < \eta < 2(1 + \mu)/\lambda_{\max}(H)`: in each eigen-direction the root of
-    :math:`r^2 - (1 + \mu - \eta\lambda) r + \mu` crosses :math:`r = -1` at
-    :math:`\eta\lambda = 2(1 + \mu)`. The last case verifies the reader's number
+    Gradient descent with momentum :math:`\beta \in [0, 1)` on
+    :math:`\tfrac12 \theta^\top A \theta` converges from every start iff
+    :math:`0 < \eta < 2(1 + \beta)/\lambda_{\max}(A)`: in each eigen-direction the root of
+    :math:`r^2 - (1 + \beta - \eta\lambda_i) r + \beta` crosses :math:`r = -1` at
+    :math:`\eta\lambda_i = 2(1 + \beta)`. The last case verifies the reader's number
     numerically, without the formula: the spectral radius of the heavy-ball step
     (:func:`heavy_ball_spectral_radius`) is below 1 at 0.99 times the rate and above 1 at
     1.01 times it, and :class:`dnnlib.optim.SGD` (momentum) converges at 0.9 times the
@@ -515,81 +531,83 @@ def check_heavy_ball_max_lr(heavy_ball_max_lr: Callable[..., Any], *, verbose: b
 
     Examples
     --------
-    >>> def heavy_ball_max_lr(H, momentum):
-    ...     return float(2 * (1 + momentum) / np.linalg.eigvalsh(H)[-1])
+    >>> def heavy_ball_max_lr(A, beta):
+    ...     return float(2 * (1 + beta) / np.linalg.eigvalsh(A)[-1])
     >>> check_heavy_ball_max_lr(heavy_ball_max_lr, verbose=False).passed
     True
     """
     chk = Checker("heavy_ball_max_lr")
     fn = heavy_ball_max_lr
 
-    def rate(H: np.ndarray, mu: float) -> float:
-        got = chk.call(fn, H, mu, arg_names=("H", "momentum"))
-        if hasattr(got, "shape") and np.size(got) == H.shape[0] and H.shape[0] > 1:
+    def rate(A: np.ndarray, beta: float) -> float:
+        got = chk.call(fn, A, beta, arg_names=("A", "beta"))
+        if hasattr(got, "shape") and np.size(got) == A.shape[0] and A.shape[0] > 1:
             chk.fail(f"heavy_ball_max_lr returned {np.size(got)} numbers (one per eigenvalue?); "
                      "return one number, the bound of the steepest direction")
         return chk.expect_number(got, what="the rate", scalar=True)
 
-    def expect(H: np.ndarray, mu: float) -> None:
-        lam = np.linalg.eigvalsh(H)
+    def expect(A: np.ndarray, beta: float) -> None:
+        lam = np.linalg.eigvalsh(A)
         lo, hi = lam[0], lam[-1]
-        value = rate(H, mu)
-        want = 2 * (1 + mu) / hi
+        value = rate(A, beta)
+        want = 2 * (1 + beta) / hi
         chk.expect_close(value, want, what="the rate", rtol=1e-8, atol=0.0, mistakes=[
             (2 / hi, "that is the bound of plain gradient descent, 2/lambda_max; momentum "
-                     "enlarges it: the root of r^2 - (1 + mu - lr lambda) r + mu crosses "
-                     "r = -1 at lr lambda = 2 (1 + mu)"),
-            (2 * (1 - mu) / hi, "the factor is (1 + mu), not (1 - mu): put r = -1 in "
-                                "r^2 - (1 + mu - lr lambda) r + mu = 0"),
-            (2 / ((1 + mu) * hi), "(1 + mu) multiplies the bound, it does not divide it: "
-                                  "r = -1 gives 1 + (1 + mu - lr lambda) + mu = 0"),
-            ((1 + mu) / hi, "a factor 2 is missing: r = -1 gives lr lambda = 2 + 2 mu"),
-            (2 / ((1 - mu) * hi), "1/(1 - mu) is the gain of momentum along a steady slope "
-                                  "(eq-momentum); stability is decided by the alternating "
-                                  "mode, whose root crosses -1 at lr lambda = 2 (1 + mu)"),
-            (2 * (1 + mu) / lo, "you used the smallest eigenvalue; the steepest direction "
-                                "(largest eigenvalue) leaves the unit circle first"),
-            (2 * (1 + mu) / np.max(np.diag(H)), "the diagonal entries of H are not its "
-                                                "eigenvalues unless H is diagonal"),
-            ((1 + np.sqrt(mu)) ** 2 / hi, "(1 + sqrt(mu))^2 / lambda is where the two roots "
-                                          "turn real again; they stay inside the unit circle "
-                                          "until one reaches -1, at lr lambda = 2 (1 + mu)"),
+                     "enlarges it: the root of r^2 - (1 + beta - lr lambda) r + beta crosses "
+                     "r = -1 at lr lambda = 2 (1 + beta)"),
+            (2 * (1 - beta) / hi, "the factor is (1 + beta), not (1 - beta): put r = -1 in "
+                                  "r^2 - (1 + beta - lr lambda) r + beta = 0"),
+            (2 / ((1 + beta) * hi), "(1 + beta) multiplies the bound, it does not divide it: "
+                                    "r = -1 gives 1 + (1 + beta - lr lambda) + beta = 0"),
+            ((1 + beta) / hi, "a factor 2 is missing: r = -1 gives lr lambda = 2 + 2 beta"),
+            (2 / ((1 - beta) * hi), "1/(1 - beta) is the gain of momentum along a steady "
+                                    "slope (eq-momentum); stability is decided by the "
+                                    "alternating mode, whose root crosses -1 at "
+                                    "lr lambda = 2 (1 + beta)"),
+            (2 * (1 + beta) / lo, "you used the smallest eigenvalue; the steepest direction "
+                                  "(largest eigenvalue) leaves the unit circle first"),
+            (2 * (1 + beta) / np.max(np.diag(A)), "the diagonal entries of A are not its "
+                                                  "eigenvalues unless A is diagonal"),
+            ((1 + np.sqrt(beta)) ** 2 / hi, "(1 + sqrt(beta))^2 / lambda is where the two "
+                                            "roots turn real again; they stay inside the unit "
+                                            "circle until one reaches -1, at lr lambda = "
+                                            "2 (1 + beta)"),
             (4 / (np.sqrt(hi) + np.sqrt(lo)) ** 2, "that is the fastest rate lr* of "
                                                    "eq-momentum-rate, not the largest stable "
                                                    "one"),
         ])
 
-    @chk.case("a diagonal Hessian diag(1, 4) with momentum 0.5 -> 0.75")
+    @chk.case("a diagonal Hessian diag(1, 4) with beta 0.5 -> 0.75")
     def _():
         expect(np.diag([1.0, 4.0]), 0.5)
 
-    @chk.case("the chapter's rotated bowl (eigenvalues 0.5 and 10) with momentum 0.9")
+    @chk.case("the chapter's rotated bowl (eigenvalues 0.5 and 10) with beta 0.9")
     def _():
         a = np.radians(30.0)
         R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-        H = R @ np.diag([0.5, 10.0]) @ R.T
-        expect((H + H.T) / 2, 0.9)
+        A = R @ np.diag([0.5, 10.0]) @ R.T
+        expect((A + A.T) / 2, 0.9)
 
-    @chk.case("a 4 x 4 Hessian with off-diagonal coupling, momentum 0.3")
+    @chk.case("a 4 x 4 Hessian with off-diagonal coupling, beta 0.3")
     def _():
-        A = np.random.default_rng(8).normal(size=(4, 4))
-        expect(A @ A.T + 0.5 * np.eye(4), 0.3)
+        B = np.random.default_rng(8).normal(size=(4, 4))
+        expect(B @ B.T + 0.5 * np.eye(4), 0.3)
 
-    @chk.case("edge case: momentum 0 gives back plain gradient descent's 2/lambda_max")
+    @chk.case("edge case: beta = 0 gives back plain gradient descent's 2/lambda_max")
     def _():
         expect(np.diag([2.0, 0.5, 8.0]), 0.0)
 
     @chk.case("verified without the formula: the heavy ball converges just below your rate "
-              "and diverges just above it (H 3 x 3, momentum 0.8)")
+              "and diverges just above it (A 3 x 3, beta 0.8)")
     def _():
-        A = np.random.default_rng(9).normal(size=(3, 3))
-        H = A @ A.T + 0.2 * np.eye(3)
-        mu = 0.8
-        value = rate(H, mu)
+        B = np.random.default_rng(9).normal(size=(3, 3))
+        A = B @ B.T + 0.2 * np.eye(3)
+        beta = 0.8
+        value = rate(A, beta)
         if value <= 0:
             chk.fail(f"the rate is {value:g}; a learning rate is positive")
-        below = heavy_ball_spectral_radius(H, 0.99 * value, mu)
-        above = heavy_ball_spectral_radius(H, 1.01 * value, mu)
+        below = heavy_ball_spectral_radius(A, 0.99 * value, beta)
+        above = heavy_ball_spectral_radius(A, 1.01 * value, beta)
         if below >= 1:
             chk.fail(f"at 0.99 x your rate ({0.99 * value:.4g}) the heavy ball diverges "
                      f"(spectral radius of its step {below:.4f} > 1): your bound is too large")
@@ -599,15 +617,15 @@ def check_heavy_ball_max_lr(heavy_ball_max_lr: Callable[..., Any], *, verbose: b
         # and dnnlib's optimizer agrees, far from the edge
         for factor, converges in ((0.9, True), (1.1, False)):
             p = Parameter(np.ones(3), "theta")
-            opt = SGD([p], lr=factor * value, momentum=mu)
+            opt = SGD([p], lr=factor * value, momentum=beta)
             for _ in range(600):
                 opt.zero_grad()
-                p.grad[...] = H @ p.data
+                p.grad[...] = A @ p.data
                 opt.step()
             ok = bool(np.linalg.norm(p.data) < 1e-3) if converges else \
                 bool(np.linalg.norm(p.data) > 1e3)
             if not ok:  # pragma: no cover - the radius decides first
-                chk.fail(f"dnnlib's SGD(momentum={mu}) at {factor} x your rate ended at "
+                chk.fail(f"dnnlib's SGD(momentum={beta}) at {factor} x your rate ended at "
                          f"|theta| = {np.linalg.norm(p.data):.3g}")
 
     return chk.run(fn, verbose=verbose)

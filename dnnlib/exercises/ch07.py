@@ -50,10 +50,10 @@ def check_inverted_dropout(InvertedDropout: Any, *, verbose: bool = True) -> Che
     r"""Check an ``InvertedDropout(p, rng=None)`` layer class: forward and backward.
 
     ``p`` is the probability to **drop** an entry. In training mode ``forward(x)``
-    returns :math:`y = m \odot x / (1 - p)` with :math:`m_i \sim
+    returns :math:`y = r \odot x / (1 - p)` with mask bits :math:`r \sim
     \mathrm{Bernoulli}(1 - p)` drawn from ``self.rng``, one per entry, anew at every
     call; in evaluation mode it returns ``x``. ``backward(dout)`` returns
-    :math:`dx = m \odot \text{dout} / (1 - p)` with the mask of the last forward pass
+    :math:`dx = r \odot \text{dout} / (1 - p)` with the mask of the last forward pass
     (``dout`` in evaluation mode). The class derives from
     :class:`dnnlib.layers.Layer` (which gives ``train()``, ``eval()`` and
     ``training``). Chapter 7.
@@ -258,12 +258,12 @@ def check_inverted_dropout(InvertedDropout: Any, *, verbose: bool = True) -> Che
         chk.expect_close(dx, want, mistakes=[
             (dout, "backward ignores the mask: a dropped entry did not reach the output, "
                    "so its gradient is 0; dx = dout * mask / (1 - p)"),
-            (dout * (~zero_y), "backward is missing the factor 1/(1 - p): y = m x / (1 - p), "
-                               "so dy/dx = m / (1 - p)"),
+            (dout * (~zero_y), "backward is missing the factor 1/(1 - p): y = r x / (1 - p), "
+                               "so dy/dx = r / (1 - p)"),
             (dout * (~zero_y) * (1.0 - p), "backward multiplies by (1 - p): dy/dx = "
-                                           "m / (1 - p)"),
+                                           "r / (1 - p)"),
             (dout * y, "backward multiplies dout by the output y; the derivative of "
-                       "y = m x / (1 - p) with respect to x is m / (1 - p)"),
+                       "y = r x / (1 - p) with respect to x is r / (1 - p)"),
         ])
 
     @chk.case("dnnlib.gradcheck.check_gradients(layer, x) in training mode (float64)")
@@ -307,13 +307,15 @@ def check_dropout_preactivation_moments(dropout_preactivation_moments: Callable[
     r"""Check ``dropout_preactivation_moments(A, W, b, p) -> (mean, var)``.
 
     With inverted dropout on the activations ``A: (N, H)`` and the next layer
-    ``Z = Ã W + b`` (``W: (H, K)``, ``b: (K,)``), the moments over the masks are
+    ``Z = Ã W + b`` (``W: (H, n_next)``, ``b: (n_next,)``; :math:`W_{ij}` connects unit
+    :math:`i` of the dropout layer to unit :math:`j` of the next), the moments over the
+    masks are
 
-    .. math:: \mathbb{E}[Z] = A W + b, \qquad
-              \operatorname{Var}[Z_{nk}] = \frac{p}{1 - p} \sum_j A_{nj}^2 W_{jk}^2,
+    .. math:: \mathbb{E}[Z] = A W + \mathbf{1} b^\top, \qquad
+              \operatorname{Var}[Z_{nj}] = \frac{p}{1 - p} \sum_i A_{ni}^2 W_{ij}^2,
 
     i.e. ``mean = A @ W + b`` and ``var = p / (1 - p) * (A**2) @ (W**2)``, both of
-    shape ``(N, K)`` (chapter 7).
+    shape ``(N, n_next)`` (chapter 7, where :math:`n_{l+1}` is ``n_next``).
 
     Examples
     --------
@@ -325,7 +327,7 @@ def check_dropout_preactivation_moments(dropout_preactivation_moments: Callable[
     chk = Checker("dropout_preactivation_moments")
     fn = dropout_preactivation_moments
 
-    def expect(seed: int, N: int, H: int, K: int, p: float) -> None:
+    def expect(seed: int, N: int, H: int, K: int, p: float) -> None:  # K = n_next
         g = np.random.default_rng(seed)
         A = np.round(np.abs(g.normal(size=(N, H))), 2)  # ReLU activations: >= 0
         W = np.round(g.normal(size=(H, K)), 2)
@@ -334,33 +336,33 @@ def check_dropout_preactivation_moments(dropout_preactivation_moments: Callable[
         mean, var = chk.expect_tuple(got, ("mean", "var"))
         AW = A @ W
         chk.expect_shape(mean, (N, K), what="mean", mistakes=[
-            ((K,), "return one mean per example and unit, shape (N, K); do not average "
-                   "over the batch"),
+            ((K,), "return one mean per example and unit of the next layer, shape "
+                   "(N, n_next) = (N, W.shape[1]); do not average over the batch"),
         ])
         chk.expect_close(mean, AW + b, what="mean", mistakes=[
             ((1.0 - p) * AW + b, "E[Z] has no factor (1 - p): inverted dropout keeps the "
-                                 "mean, E[m_j / (1 - p)] = 1, so E[Z] = A W + b"),
+                                 "mean, E[r_i / (1 - p)] = 1, so E[Z] = A W + b"),
             (AW, "the mean lost the bias b (the bias is not dropped)"),
         ])
         want = p / (1.0 - p) * (A**2) @ (W**2)
         chk.expect_shape(var, (N, K), what="var")
         swapped = [] if p == 0 else [
-            ((1.0 - p) / p * (A**2) @ (W**2), "p and 1 - p are swapped: Var[m / (1 - p)] = "
+            ((1.0 - p) / p * (A**2) @ (W**2), "p and 1 - p are swapped: Var[r / (1 - p)] = "
                                                "p / (1 - p)")]
         chk.expect_close(var, want, what="var", mistakes=swapped + [
             (p * (1.0 - p) * (A**2) @ (W**2),
-             "p (1 - p) is the variance of the unscaled mask m; the mask here is m / (1 - p), "
+             "p (1 - p) is the variance of the unscaled mask r; the mask here is r / (1 - p), "
              "whose variance is p (1 - p) / (1 - p)^2 = p / (1 - p)"),
             (p / (1.0 - p) ** 2 * (A**2) @ (W**2),
-             "Var[m / (1 - p)] = p (1 - p) / (1 - p)^2 = p / (1 - p): one factor (1 - p) "
+             "Var[r / (1 - p)] = p (1 - p) / (1 - p)^2 = p / (1 - p): one factor (1 - p) "
              "cancels"),
             (p / (1.0 - p) * AW**2, "you squared the sum; the masks of different units are "
-                                    "independent, so their variances add: sum over j of "
-                                    "A_nj^2 W_jk^2 p / (1 - p)"),
-            (p / (1.0 - p) * (A**2) @ W, "each term A_nj m_j W_jk / (1 - p) has variance "
-                                         "proportional to W_jk^2: square W too"),
-            (p / (1.0 - p) * A @ (W**2), "each term A_nj m_j W_jk / (1 - p) has variance "
-                                         "proportional to A_nj^2: square A too"),
+                                    "independent, so their variances add: sum over i of "
+                                    "A_ni^2 W_ij^2 p / (1 - p)"),
+            (p / (1.0 - p) * (A**2) @ W, "each term A_ni r_i W_ij / (1 - p) has variance "
+                                         "proportional to W_ij^2: square W too"),
+            (p / (1.0 - p) * A @ (W**2), "each term A_ni r_i W_ij / (1 - p) has variance "
+                                         "proportional to A_ni^2: square A too"),
             (p / (1.0 - p) * ((A**2) @ (W**2) + b**2), "the bias is not dropped: it adds no "
                                                         "variance"),
             (np.zeros((N, K)), "the variance is zero only for p = 0"),
@@ -397,8 +399,9 @@ def check_mc_dropout_mean_std(mc_dropout_mean_std: Callable[..., Any], *, verbos
 
     ``n_samples`` forward passes of ``model`` on ``X`` **with dropout on**, drawing
     the masks from the model's own Dropout layers; ``mean`` and ``std`` (NumPy's
-    ``std``, ``ddof=0``) over the passes, each shaped like one output ``(N, K)``, as
-    NumPy arrays. The model must be left in the mode it was in (chapter 7).
+    ``std``, ``ddof=0``) over the passes, each shaped like one output (``(N, 1)`` for
+    one output unit), as NumPy arrays. The model must be left in the mode it was in
+    (chapter 7).
 
     The checker compares with the same loop run on an identical model (the same
     seeds give the same masks); a different but valid way of drawing the masks is

@@ -285,13 +285,14 @@ def check_batchnorm_eval(batchnorm_eval: Callable[..., Any], *, verbose: bool = 
     ``(D,)``), updates them after each training batch ``b`` (a list of ``(N_k, D)``
     arrays) as PyTorch does,
 
-    .. math:: r_\mu \leftarrow (1 - m)\, r_\mu + m\, \mu_b, \qquad
-              r_{\sigma^2} \leftarrow (1 - m)\, r_{\sigma^2} + m\, \tfrac{N_k}{N_k - 1}
-              \sigma_b^2,
+    .. math:: \mu_{\text{run}} \leftarrow (1 - \nu)\, \mu_{\text{run}} + \nu\, \mu_b,
+              \qquad \sigma^2_{\text{run}} \leftarrow (1 - \nu)\, \sigma^2_{\text{run}}
+              + \nu\, \tfrac{N_k}{N_k - 1} \sigma_b^2,
 
-    and returns ``(y_test, running_mean, running_var)`` with the evaluation-mode output
-    :math:`y = \gamma (x - r_\mu) / \sqrt{r_{\sigma^2} + \epsilon} + \beta` for
-    ``x_test``. The feedback names: the biased variance in the running update, the
+    with :math:`\nu` = ``momentum`` (chapter 8, {eq}`eq-bn-running`), and returns
+    ``(y_test, running_mean, running_var)`` with the evaluation-mode output
+    :math:`y = \gamma (x - \mu_{\text{run}}) / \sqrt{\sigma^2_{\text{run}} + \epsilon} +
+    \beta` for ``x_test``. The feedback names: the biased variance in the running update, the
     momentum convention reversed (Keras's), a plain average, and the test batch's own
     statistics (or the last training batch's) used in evaluation mode.
 
@@ -333,14 +334,16 @@ def check_batchnorm_eval(batchnorm_eval: Callable[..., Any], *, verbose: bool = 
         chk.expect_close(rm, want_rm, what="running_mean", mistakes=[
             (_running(bs, 1 - m)[0], "wrong momentum convention: in PyTorch (and dnnlib) "
                                      "momentum is the weight of the NEW batch statistic, "
-                                     "r = (1 - momentum) * r + momentum * mu_batch (Keras "
+                                     "running_mean = (1 - momentum) * running_mean + "
+                                     "momentum * mu_batch (Keras "
                                      "writes it the other way round)"),
             (np.mean([b.mean(axis=0) for b in bs], axis=0),
              "you averaged the batch means; the running mean is an exponential moving "
-             "average, r = (1 - momentum) * r + momentum * mu_batch, starting from 0"),
+             "average, running_mean = (1 - momentum) * running_mean + momentum * "
+             "mu_batch, starting from 0"),
             (bs[-1].mean(axis=0), "running_mean is the last batch's mean; it must average "
-                                  "over all batches: r = (1 - momentum) * r + momentum * "
-                                  "mu_batch"),
+                                  "over all batches: running_mean = (1 - momentum) "
+                                  "* running_mean + momentum * mu_batch"),
         ], rtol=1e-6, atol=1e-9)
         chk.expect_shape(rv, (D,), what="running_var")
         chk.expect_close(rv, want_rv, what="running_var", mistakes=[
@@ -349,8 +352,8 @@ def check_batchnorm_eval(batchnorm_eval: Callable[..., Any], *, verbose: bool = 
              "variance uses the unbiased one, var * N / (N - 1) (np.var(..., ddof=1)), "
              "while the training forward pass normalizes with the biased one"),
             (_running(bs, 1 - m)[1], "wrong momentum convention: momentum is the weight of "
-                                     "the NEW batch statistic, r = (1 - momentum) * r + "
-                                     "momentum * var_batch"),
+                                     "the NEW batch statistic, running_var = (1 - "
+                                     "momentum) * running_var + momentum * var_batch"),
             (_running(bs, m, var0=0.0)[1], "running_var starts at 1 (and running_mean at 0), "
                                            "as in PyTorch"),
             (np.sqrt(want_rv), "you tracked the standard deviation; running_var holds the "
