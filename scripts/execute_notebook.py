@@ -47,7 +47,8 @@ def clean_metadata(nb: nbformat.NotebookNode) -> None:
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and "solution" not in cell.metadata.get("tags", []):
+            # keep the collapse of solution cells (scripts/tag_solutions.py hides them in Lab)
             cell.metadata.pop("collapsed", None)
 
 
