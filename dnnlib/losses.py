@@ -13,13 +13,21 @@ from typing import Any
 
 from . import backend as B
 from . import functional as F
-from ._validation import as_float_array, as_label_array, check_same_length
+from ._validation import as_float_array, as_label_array, check_same_length, is_floating
 
 __all__ = ["Loss", "BinaryCrossEntropy", "SoftmaxCrossEntropy", "MSE"]
 
 
 class Loss:
-    """Base class: ``forward(out, y)`` -> 0-d array, ``backward()`` -> ``dout``, ``__call__``."""
+    """Base class: ``forward(out, y)`` -> 0-d array, ``backward()`` -> ``dout``, ``__call__``.
+
+    ``forward`` checks its arguments (readers call it by hand); ``backward`` is the math.
+    Each loss also says how to count right predictions (:meth:`count_correct`, when
+    :attr:`has_accuracy`) and which targets it accepts (:meth:`check_targets`).
+    """
+
+    #: Whether :meth:`count_correct` counts right predictions (False: no accuracy, MSE).
+    has_accuracy: bool = False
 
     def __init__(self) -> None:
         self.cache: Any = None
@@ -32,6 +40,24 @@ class Loss:
 
     def __call__(self, out: Any, y: Any) -> Any:
         return self.forward(out, y)
+
+    def count_correct(self, out: Any, y: Any) -> tuple[Any, int] | None:
+        """``(correct, total)`` for a batch, or ``None`` when this loss defines no accuracy.
+
+        ``correct`` is the number of right predictions as a 0-d integer array (it stays
+        on the device: a training loop adds these up and reads the sum once an epoch);
+        ``total`` the number of predictions, an int. Accuracy is ``correct / total``.
+        ``out`` and ``y`` are what :meth:`forward` accepts.
+        """
+        return None
+
+    def check_targets(self, y: Any, fn: str, name: str = "y") -> Any:
+        """``y`` (all targets of a run, an array) if this loss accepts it, else a clear error.
+
+        ``fit`` and ``evaluate`` call it once for the whole data set. The base class
+        accepts any array; a loss with stricter targets overrides it.
+        """
+        return y
 
     def _require_cache(self) -> Any:
         if self.cache is None:
@@ -111,6 +137,8 @@ class BinaryCrossEntropy(Loss):
            [-0.25]])
     """
 
+    has_accuracy = True
+
     def __init__(self, from_logits: bool = False) -> None:
         super().__init__()
         if not isinstance(from_logits, bool):
@@ -147,6 +175,15 @@ class BinaryCrossEntropy(Loss):
         p = xp.clip(out, float(info.smallest_normal), 1.0 - float(info.eps))
         return (p - y) / (p * (1.0 - p)) / n
 
+    def count_correct(self, out: Any, y: Any) -> tuple[Any, int]:
+        """Predictions ``out > 0.5`` (probabilities) or ``out > 0`` (logits) against
+        ``y > 0.5``, entry by entry: ``total`` is the number of entries of ``out``."""
+        xp = B.namespace(out, y)
+        pred = xp.reshape(out > (0.0 if self.from_logits else 0.5), (-1,))
+        truth = y > 0.5 if is_floating(xp, y) else y != 0
+        hit = pred == xp.reshape(truth, (-1,))
+        return xp.sum(xp.astype(hit, xp.int64)), _size(out)
+
     def __repr__(self) -> str:
         return f"BinaryCrossEntropy(from_logits={self.from_logits})"
 
@@ -179,6 +216,19 @@ class SoftmaxCrossEntropy(Loss):
            [ 0.125,  0.125,  0.125, -0.375]])
     """
 
+    has_accuracy = True
+
+    def check_targets(self, y: Any, fn: str, name: str = "y") -> Any:
+        """Integer class labels of shape ``(N,)`` (their range is checked per batch)."""
+        xp = B.namespace(y, fn=fn)
+        if not xp.isdtype(y.dtype, "integral"):
+            raise TypeError(f"{fn}: {name} must be integer class labels (int64) for "
+                            f"SoftmaxCrossEntropy, got dtype {B.dtype_name(y.dtype)}")
+        if y.ndim != 1:
+            raise ValueError(f"{fn}: {name} must be 1-D class labels (N,) for "
+                             f"SoftmaxCrossEntropy, got shape {tuple(y.shape)}")
+        return y
+
     def forward(self, out: Any, y: Any) -> Any:
         """``out``: logits ``(N, C)``; ``y``: int labels ``(N,)`` -> 0-d loss."""
         fn = "SoftmaxCrossEntropy.forward"
@@ -201,6 +251,13 @@ class SoftmaxCrossEntropy(Loss):
         classes = xp.reshape(xp.arange(C, dtype=y.dtype), (1, C))
         onehot = xp.astype(xp.reshape(y, (N, 1)) == classes, out.dtype)
         return (F.softmax(out, axis=-1) - onehot) / N
+
+
+    def count_correct(self, out: Any, y: Any) -> tuple[Any, int]:
+        """Predicted class ``argmax(out, axis=1)`` against the label, row by row."""
+        xp = B.namespace(out, y)
+        hit = xp.argmax(out, axis=1) == xp.astype(y, xp.int64)
+        return xp.sum(xp.astype(hit, xp.int64)), int(out.shape[0])
 
 
 class MSE(Loss):

@@ -18,6 +18,7 @@ from dnnlib.layers import (
     Sigmoid,
     Tanh,
 )
+from dnnlib.model import Sequential
 
 
 # --------------------------------------------------------------------------- helpers
@@ -322,13 +323,18 @@ def test_batchnorm_load_buffers(xp):
 @pytest.mark.parametrize("make", [lambda: Dense(3, 2, rng=0), lambda: BatchNorm1d(3)],
                          ids=["dense", "batchnorm"])
 def test_float64_input_into_float32_layer(xp, make):
+    """The doors cast (Keras's rule): ``layer(x)`` casts x, a model's ``backward`` casts
+    dout; a single layer's ``backward`` is the math and trusts its dout."""
     layer = make()
     x = B.asarray(np.random.default_rng(0).standard_normal((4, 3)))   # float64
     assert x.dtype == xp.float64
     y = layer(x)
     assert y.dtype == xp.float32
     assert_namespace(y, xp)
-    dx = layer.backward(B.asarray(np.ones(tuple(y.shape))))           # float64 dout
+    model = Sequential(layer)
+    y = model(x)
+    assert y.dtype == xp.float32
+    dx = model.backward(B.asarray(np.ones(tuple(y.shape))))           # float64 dout
     assert dx.dtype == xp.float32
     assert_namespace(dx, xp)
     for p in layer.params:
@@ -437,7 +443,8 @@ BAD = [
     ("dense-backward-first", _backward_before_forward(Dense(2, 3)), RuntimeError,
      r"Dense\.backward: call forward before backward"),
     ("dense-dout-shape", lambda: (lambda d: (d(np.ones((4, 2))), d.backward(np.ones((4, 2)))))(
-        Dense(2, 3)), ValueError, r"Dense\.backward: dout must have shape \(4, 3\).*got \(4, 2\)"),
+        Sequential(Dense(2, 3))), ValueError,
+     r"Sequential\.backward: dout must have shape \(4, 3\).*got \(4, 2\)"),
     ("relu-int", lambda: ReLU()(np.arange(3)), TypeError, r"ReLU\.forward: x must have a floating"),
     ("sigmoid-backward-first", lambda: Sigmoid().backward(np.ones(3)), RuntimeError,
      r"Sigmoid\.backward: call forward before backward"),

@@ -268,15 +268,17 @@ def test_sequential_passes_dnnlib_gradcheck(xp):
 # --------------------------------------------------------------------------- fast paths
 @pytest.mark.parametrize("n", [1, 2, 7])
 def test_skipping_the_input_gradient_leaves_parameter_gradients_unchanged(xp, n):
-    """``need_input_grad=False`` (used by fit) skips ``dx`` of the first Dense layer only."""
+    """``needs_input_grad = False`` (set by fit) skips ``dx`` of the first layer only."""
     from dnnlib.layers import Dense, ReLU
 
     def run(need):
         m = Sequential(Dense(4, 5, rng=1, dtype="float64"), ReLU(),
                        Dense(5, 3, rng=2, dtype="float64"))
+        m.needs_input_grad = need
+        assert m.layers[0].needs_input_grad is need and m.layers[2].needs_input_grad
         x = B.asarray(np.random.default_rng(0).normal(size=(n, 4)), dtype=xp.float64)
         out = m(x)
-        dx = m.backward(xp.ones_like(out), need_input_grad=need)
+        dx = m.backward(xp.ones_like(out))
         return dx, [dl.to_numpy(p.grad) for p in m.params]
 
     dx_full, grads_full = run(True)
