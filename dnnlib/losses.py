@@ -4,7 +4,7 @@ Each loss follows the layer protocol: ``loss = L.forward(out, y)`` returns a 0-d
 array (the mean over the batch) and keeps what the gradient needs;
 ``dout = L.backward()`` returns :math:`\\partial L / \\partial\\, \\text{out}`, shaped
 like ``out`` and already divided by the batch size, ready for ``model.backward``.
-The values come from :mod:`dnnlib.functional`, so there is one formula per loss.
+The values come from :mod:`dnnlib.functional` (``log_softmax``, ``binary_cross_entropy``...).
 """
 
 from __future__ import annotations
@@ -240,18 +240,17 @@ class SoftmaxCrossEntropy(Loss):
                              f"{tuple(y.shape)}")
         check_same_length(out, y, fn, "out", "y")
         y = as_label_array(y, fn, "y", n_classes=C, like=out)
-        self.cache = (out, y)
-        return F.softmax_cross_entropy(out, y)
+        xp = B.namespace(out, y, fn=fn)
+        logp = F.log_softmax(out, axis=1)                     # log softmax(z_n), stable
+        onehot = xp.astype(xp.reshape(y, (-1, 1)) == xp.arange(C, dtype=y.dtype), out.dtype)
+        self.cache = (logp, onehot)
+        return -xp.mean(xp.sum(onehot * logp, axis=1))        # the mean of -log p_{n, y_n}
 
     def backward(self) -> Any:
         """``dout``: ``(N, C)``, ``(softmax(out) - onehot(y)) / N``."""
-        out, y = self._require_cache()
-        xp = B.namespace(out, y, fn="SoftmaxCrossEntropy.backward")
-        N, C = out.shape
-        classes = xp.reshape(xp.arange(C, dtype=y.dtype), (1, C))
-        onehot = xp.astype(xp.reshape(y, (N, 1)) == classes, out.dtype)
-        return (F.softmax(out, axis=-1) - onehot) / N
-
+        logp, onehot = self._require_cache()
+        xp = B.namespace(logp, fn="SoftmaxCrossEntropy.backward")
+        return (xp.exp(logp) - onehot) / logp.shape[0]
 
     def count_correct(self, out: Any, y: Any) -> tuple[Any, int]:
         """Predicted class ``argmax(out, axis=1)`` against the label, row by row."""
