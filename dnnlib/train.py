@@ -313,18 +313,19 @@ def _evaluate(model: Any, loss: Any, X: Any, y: Any, batch_size: int, *, mode: s
               rng: Any = None) -> tuple[float, float | None]:
     """:func:`evaluate` on data already checked (``fit`` calls it every epoch)."""
     train = mode == "train"
-    total, rows, correct, predictions = 0.0, 0, None, 0
+    total, rows, correct, predictions = None, 0, None, 0
     with preserved(model, training=train):
         for xb, yb in batches(X, y, batch_size, shuffle=train, rng=rng, drop_last=train):
             out = model.forward(xb)
-            total += float(loss.forward(out, yb)) * xb.shape[0]
+            value = loss.forward(out, yb) * xb.shape[0]    # stays on the device
+            total = value if total is None else total + value
             rows += xb.shape[0]
             counts = loss.count_correct(out, yb)
             if counts is not None:
                 correct = counts[0] if correct is None else correct + counts[0]
                 predictions += counts[1]
     acc = None if correct is None else int(correct) / predictions
-    return total / rows, acc
+    return float(total) / rows, acc
 
 
 def predict(model: Any, X: Any, batch_size: int = 256) -> Any:
