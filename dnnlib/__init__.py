@@ -36,7 +36,6 @@ from .backend import (
     use_backend,
 )
 
-
 __all__ = [
     "__version__",
     "get_backend",
