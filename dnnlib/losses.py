@@ -155,7 +155,8 @@ class BinaryCrossEntropy(Loss):
         if not bool(xp.all((y >= 0.0) & (y <= 1.0))):
             raise ValueError(f"{fn}: y must lie in [0, 1], got values from "
                              f"{float(xp.min(y))} to {float(xp.max(y))}")
-        if not self.from_logits and not bool(xp.all((out >= 0.0) & (out <= 1.0))):
+        in_range = (out >= 0.0) & (out <= 1.0) | xp.isnan(out)  # NaN: a diverged model
+        if not self.from_logits and not bool(xp.all(in_range)):
             raise ValueError(f"{fn}: out must be probabilities in [0, 1] (use "
                              "from_logits=True for logits), got values from "
                              f"{float(xp.min(out))} to {float(xp.max(out))}")

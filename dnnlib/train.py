@@ -523,12 +523,12 @@ def fit(model: Any, loss: Any, optimizer: Any, X: Any, y: Any, epochs: int = 10,
     if drop_last and bs > n:
         raise ValueError(f"{fn}: batch_size must be <= the number of rows ({n}) when "
                          f"drop_last=True (no step would run), got {bs}")
-    if _uses_batch_statistics(model):
-        last = n % bs if not drop_last and n % bs else bs
-        if min(bs, last, n) < 2:
+    if _uses_batch_statistics(model):  # BatchNorm: two rows or more in every batch
+        _check_batch_statistics(model, min(bs, n), fn, f"batch_size={bs}")
+        if not drop_last and n % bs == 1:
             raise ValueError(
-                f"{fn}: with {n} rows and batch_size={bs} an epoch ends with a batch of 1 "
-                f"row, but BatchNorm needs at least 2 rows for its batch statistics; pass "
+                f"{fn}: with {n} rows and batch_size={bs} every epoch ends with a batch of "
+                f"1 row, but BatchNorm needs at least 2 rows for its batch statistics; pass "
                 f"drop_last=True (or change batch_size)")
 
     net = model if isinstance(model, Sequential) else Sequential(model)
