@@ -493,3 +493,53 @@ def test_layers_pass_dnnlib_gradcheck(xp, make, shape):
     x = B.asarray(away_from_zero(np.random.default_rng(0), shape))
     result = gradcheck.check_gradients(make(), x)
     assert result.ok and result.max_rel_error <= 1e-7, result
+
+
+# --------------------------------------------------------------------------- lookup, messages
+def test_make_activation_knows_every_activation_by_its_name():
+    from dnnlib.layers import ACTIVATIONS, make_activation
+
+    for name, cls in ACTIVATIONS.items():
+        layer = make_activation(name, slope=0.2)
+        assert type(layer) is cls and layer.name == name
+    assert make_activation("leaky_relu", slope=0.2).slope == 0.2
+    with pytest.raises(ValueError, match=r"make_activation: name must be one of .*'gelu'"):
+        make_activation("gelu")
+
+
+@pytest.mark.parametrize("layer", [Dense(2, 3), Sigmoid(), Dropout(), BatchNorm1d(3)],
+                         ids=["dense", "sigmoid", "dropout", "batchnorm"])
+def test_backward_before_forward_names_the_method_once(layer):
+    with pytest.raises(RuntimeError) as info:
+        layer.backward(np.ones((2, 3)))
+    assert str(info.value) == f"{type(layer).__name__}.backward: call forward before backward"
+
+
+def test_each_activation_prints_its_own_backward():
+    """Chapter 5 prints Tanh.backward: it must be Tanh's code, with tanh's derivative."""
+    import inspect
+
+    for cls, grad in ((ReLU, "relu_grad"), (Sigmoid, "sigmoid_grad"), (Tanh, "tanh_grad"),
+                      (LeakyReLU, "leaky_relu_grad")):
+        assert "backward" in vars(cls) and "forward" in vars(cls), cls
+        assert f"F.{grad}(" in inspect.getsource(cls.backward)
+
+
+def test_dense_backward_is_its_three_products(xp):
+    """dW = x^T dout, db = sum dout, dx = dout W^T, at batch 1 (the outer product), for
+    one example (D,) and for a batch; the first layer of a network skips dx."""
+    g = np.random.default_rng(3)
+    for shape in [(5, 4), (1, 4), (4,)]:
+        layer = Dense(4, 3, rng=0, dtype="float64")
+        x = B.asarray(g.normal(size=shape), dtype=xp.float64)
+        z = layer(x)
+        dout = B.asarray(g.normal(size=tuple(z.shape)), dtype=xp.float64)
+        dx = layer.backward(dout)
+        xh, dh, W = dl.to_numpy(x), dl.to_numpy(dout), dl.to_numpy(layer.W.data)
+        x2, d2 = xh.reshape(-1, 4), dh.reshape(-1, 3)
+        np.testing.assert_allclose(dl.to_numpy(layer.W.grad), x2.T @ d2, rtol=1e-12)
+        np.testing.assert_allclose(dl.to_numpy(layer.b.grad), d2.sum(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(dl.to_numpy(dx), dh @ W.T, rtol=1e-12)
+        assert tuple(dx.shape) == shape
+        layer.needs_input_grad = False
+        assert layer.backward(dout) is None

@@ -351,3 +351,17 @@ def test_mixed_backends_rejected():
         b = Parameter(dl.backend.asarray(np.zeros(2)), "b")
     with pytest.raises(TypeError, match="backends"):
         SGD([a, b], lr=0.1)
+
+
+def test_make_optimizer_by_name():
+    from dnnlib.optim import OPTIMIZERS, make_optimizer
+
+    p = [Parameter(np.zeros(3), "w")]
+    for name, (cls, defaults) in OPTIMIZERS.items():
+        opt = make_optimizer(name, p, lr=0.1)
+        assert type(opt) is cls and opt.lr == 0.1
+        for k, v in defaults.items():
+            assert getattr(opt, k) == v
+    assert make_optimizer("Momentum", p, lr=0.1, momentum=0.5).momentum == 0.5
+    with pytest.raises(ValueError, match=r"make_optimizer: name must be one of .*'lbfgs'"):
+        make_optimizer("lbfgs", p, lr=0.1)

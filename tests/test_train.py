@@ -23,6 +23,8 @@ from dnnlib.train import (
     evaluate,
     fit,
     predict,
+    train_epoch,
+    train_step,
 )
 from tests.conftest import assert_namespace
 
@@ -524,3 +526,100 @@ def test_a_sigmoid_network_whose_logits_go_nan_raises_training_diverged(loss):
             progress=False)
     assert not math.isfinite(info.value.loss)
     assert np.all(np.isfinite(dl.to_numpy(predict(model, X))))  # the last finite weights
+
+
+# --------------------------------------------------------------------------- the pieces of fit
+def test_train_step_is_the_five_lines_of_chapter_6():
+    X, y = make_moons(32, rng=0)
+    a, b = _mlp(), _mlp()
+    oa, ob = Adam(a.params, lr=0.01), Adam(b.params, lr=0.01)
+    for _ in range(3):
+        value, out = train_step(a, SoftmaxCrossEntropy(), oa, X, y)
+        ob.zero_grad()
+        loss_b = SoftmaxCrossEntropy()
+        expected = float(loss_b.forward(b.forward(X), y))
+        b.backward(loss_b.backward())
+        ob.step()
+        assert value == expected and out.shape == (32, 2)
+    for k, v in _host(a).items():
+        np.testing.assert_array_equal(v, _host(b)[k])
+
+
+def test_train_step_does_not_update_from_a_non_finite_loss():
+    model = Sequential(Dense(2, 1, rng=0))
+    opt = SGD(model.params, lr=0.1)
+    before = _host(model)
+    X = dl.backend.asarray(np.array([[np.inf, 1.0]]))
+    with np.errstate(all="ignore"):
+        value, _ = train_step(model, MSE(), opt, X, dl.backend.asarray(np.zeros((1, 1))))
+    assert not math.isfinite(value) and opt.step_count == 0
+    for k, v in _host(model).items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_fit_is_train_epoch_after_train_epoch():
+    X, y = make_moons(50, rng=0)
+    a, b = _mlp(), _mlp()
+    hist = fit(a, SoftmaxCrossEntropy(), SGD(a.params, lr=0.1), X, y, epochs=3, batch_size=16,
+               rng=4, progress=False)
+    opt, g = SGD(b.params, lr=0.1), np.random.default_rng(4)
+    logs = [train_epoch(b, SoftmaxCrossEntropy(), opt, X, y, 16, rng=g) for _ in range(3)]
+    assert hist["loss"] == [e["loss"] for e in logs]
+    assert hist["accuracy"] == [e["accuracy"] for e in logs]
+    for k, v in _host(a).items():
+        np.testing.assert_array_equal(v, _host(b)[k])
+
+
+def test_evaluate_in_train_mode_uses_batch_statistics_and_restores_everything():
+    from dnnlib.layers import BatchNorm1d
+
+    X, y = make_moons(64, rng=0)
+    model = Sequential(Dense(2, 8, rng=0), BatchNorm1d(8), ReLU(), Dropout(0.3, rng=1),
+                       Dense(8, 2, rng=2))
+    fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=2,
+        batch_size=16, rng=0, progress=False)
+    model.eval()
+    before = _host(model)
+    rng_state = model.layers[3].rng.bit_generator.state
+    ev = evaluate(model, SoftmaxCrossEntropy(), X, y, batch_size=8)
+    tr = evaluate(model, SoftmaxCrossEntropy(), X, y, batch_size=8, mode="train", rng=0)
+    assert ev != tr                                      # two different functions
+    assert tr == evaluate(model, SoftmaxCrossEntropy(), X, y, batch_size=8, mode="train",
+                          rng=0)                         # reproducible from rng
+    assert not model.training and not model.layers[1].training
+    for k, v in _host(model).items():                    # running statistics untouched
+        np.testing.assert_array_equal(v, before[k])
+    assert model.layers[3].rng.bit_generator.state == rng_state
+    with pytest.raises(ValueError, match="mode must be 'eval' or 'train'"):
+        evaluate(model, SoftmaxCrossEntropy(), X, y, mode="training")
+
+
+def test_fit_checks_the_validation_set_once():
+    """The validation data is checked at the door, not rescanned every epoch."""
+    from dnnlib import train
+
+    X, y = make_moons(40, rng=0)
+    calls = []
+    original = train.check_data
+
+    def counting(*args, **kwargs):
+        calls.append(args[-1] if len(args) > 5 else kwargs.get("names"))
+        return original(*args, **kwargs)
+
+    train.check_data = counting
+    try:
+        model = _mlp()
+        fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=5,
+            batch_size=10, validation=(X, y), rng=0, progress=False)
+    finally:
+        train.check_data = original
+    assert len(calls) == 2  # the training set and the validation set, once each
+
+
+def test_fit_keeps_the_callers_modes_and_flags():
+    X, y = make_moons(20, rng=0)
+    model = _mlp(dropout=True).eval()
+    fit(model, SoftmaxCrossEntropy(), SGD(model.params, lr=0.1), X, y, epochs=1,
+        batch_size=10, rng=0, progress=False)
+    assert not model.training and not any(layer.training for layer in model.layers)
+    assert model.needs_input_grad
