@@ -14,8 +14,8 @@ changing any other code. ``import dnnlib`` stays light: matplotlib, ipywidgets a
 CuPy are imported only when a plot, a widget or the GPU is asked for.
 
 Submodules (each an attribute of the package, loaded on first use): the core
-``backend, functional, layers, model, losses, optim, callbacks, train, data, gradcheck,
-checkpoint, autograd, source``; on top of it ``lab`` (measuring tools), ``playground``,
+``backend, functional, layers, model, losses, optim, schedules, callbacks, train, data,
+gradcheck, checkpoint, autograd, source``; on top of it ``lab`` (measuring tools), ``playground``,
 ``plot``, ``widgets``, ``exercises``, which the core never imports. (``diagnostics,
 initstats, monitors, surfaces, uncertainty`` are the lab's old paths, kept for one
 release.) ``dl.show_source(obj)`` prints the code of a library object, as the chapters do.
@@ -56,6 +56,7 @@ _SUBMODULES = (
     "model",
     "losses",
     "optim",
+    "schedules",
     "train",
     "callbacks",
     "data",

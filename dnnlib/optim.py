@@ -371,6 +371,8 @@ class SGD(Optimizer):
             g = g + self.momentum * b if self.nesterov else b       # the direction d_t
         p.data -= self.lr * g                                       # theta -= lr d_t
 
+    _update = update  # the name chapter 4 printed before: kept for one release
+
     def _update_inplace(self, p: Any, state: dict[str, Any]) -> None:
         tmp, tmp2 = self._tmp(p)
         _sgd_inplace(p.data, self._gradient_inplace(p, tmp2), state.get("momentum_buffer"),
@@ -446,6 +448,8 @@ class RMSProp(Optimizer):
             b[...] = self.momentum * b + d                           # b_t = mu b + d
             d = b
         p.data -= self.lr * d
+
+    _update = update  # the name chapter 4 printed before: kept for one release
 
     def _update_inplace(self, p: Any, state: dict[str, Any]) -> None:
         tmp, tmp2 = self._tmp(p)
@@ -529,6 +533,8 @@ class Adam(Optimizer):
         m_hat = m / (1.0 - b1**t)                                   # bias corrections
         v_hat = v / (1.0 - b2**t)
         p.data -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
+
+    _update = update  # the name chapter 4 printed before: kept for one release
 
     def _update_inplace(self, p: Any, state: dict[str, Any]) -> None:
         tmp, tmp2 = self._tmp(p)
