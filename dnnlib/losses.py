@@ -76,7 +76,7 @@ def _targets(out: Any, y: Any, fn: str, *, allow_int: bool) -> Any:
     if xp.isdtype(y.dtype, "bool") or xp.isdtype(y.dtype, "integral"):
         if not allow_int:
             raise TypeError(f"{fn}: y must have a floating dtype, got "
-                            f"{str(y.dtype).split('.')[-1]}")
+                            f"{B.dtype_name(y.dtype)}")
         y = xp.astype(y, out.dtype)
     y = as_float_array(y, fn, "y")
     if out.ndim == 2 and out.shape[1] == 1 and y.ndim == 1 and y.shape[0] == out.shape[0]:
