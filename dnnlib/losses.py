@@ -244,14 +244,13 @@ class SoftmaxCrossEntropy(Loss):
         xp = B.namespace(out, y, fn=fn)
         logp = F.log_softmax(out, axis=1)                     # log softmax(z_n), stable
         onehot = xp.astype(xp.reshape(y, (-1, 1)) == xp.arange(C, dtype=y.dtype), out.dtype)
-        self.cache = (logp, onehot)
+        self.cache = (out, onehot)
         return -xp.mean(xp.sum(onehot * logp, axis=1))        # the mean of -log p_{n, y_n}
 
     def backward(self) -> Any:
         """``dout``: ``(N, C)``, ``(softmax(out) - onehot(y)) / N``."""
-        logp, onehot = self._require_cache()
-        xp = B.namespace(logp, fn="SoftmaxCrossEntropy.backward")
-        return (xp.exp(logp) - onehot) / logp.shape[0]
+        out, onehot = self._require_cache()
+        return (F.softmax(out, axis=-1) - onehot) / out.shape[0]
 
     def count_correct(self, out: Any, y: Any) -> tuple[Any, int]:
         """Predicted class ``argmax(out, axis=1)`` against the label, row by row."""

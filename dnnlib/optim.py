@@ -441,7 +441,7 @@ class RMSProp(Optimizer):
         xp = B.namespace(p.data)
         g = self.gradient(p)
         v = state["square_avg"]
-        v[...] = self.alpha * v + (1.0 - self.alpha) * g * g        # v_t
+        v[...] = self.alpha * v + (1.0 - self.alpha) * (g * g)      # v_t
         d = g / (xp.sqrt(v) + self.eps)                              # g_t / (sqrt(v_t) + eps)
         if self.momentum > 0:
             b = state["momentum_buffer"]
@@ -529,7 +529,7 @@ class Adam(Optimizer):
         g = self.gradient(p)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m[...] = b1 * m + (1.0 - b1) * g                            # m_t
-        v[...] = b2 * v + (1.0 - b2) * g * g                        # v_t
+        v[...] = b2 * v + (1.0 - b2) * (g * g)                      # v_t
         m_hat = m / (1.0 - b1**t)                                   # bias corrections
         v_hat = v / (1.0 - b2**t)
         p.data -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
@@ -620,15 +620,15 @@ def _rmsprop_inplace(theta: np.ndarray, g: np.ndarray, v: np.ndarray, buf: np.nd
                      tmp: np.ndarray, *, lr: float, alpha: float, eps: float,
                      momentum: float) -> None:
     """:meth:`RMSProp.update` in place."""
-    v *= alpha
-    np.multiply(g, 1.0 - alpha, out=tmp)
-    tmp *= g
+    v *= alpha                                  # v = alpha v + (1 - alpha) g g
+    np.multiply(g, g, out=tmp)
+    tmp *= 1.0 - alpha
     v += tmp
-    np.sqrt(v, out=tmp)
+    np.sqrt(v, out=tmp)                         # d = g / (sqrt(v) + eps)
     tmp += eps
     np.divide(g, tmp, out=tmp)
     if momentum > 0:
-        buf *= momentum
+        buf *= momentum                         # b = mu b + d
         buf += tmp
         np.multiply(buf, lr, out=tmp)
     else:
@@ -639,25 +639,24 @@ def _rmsprop_inplace(theta: np.ndarray, g: np.ndarray, v: np.ndarray, buf: np.nd
 def _adam_inplace(theta: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray,
                   tmp: np.ndarray, *, lr: float, betas: tuple[float, float], eps: float,
                   t: int) -> None:
-    """:meth:`Adam.update` in place.
+    """:meth:`Adam.update` in place, in PyTorch's order of operations.
 
-    The bias corrections are folded into two scalars:
-    ``lr m_hat / (sqrt(v_hat) + eps) = c m / (sqrt(v) + eps sqrt(1 - b2^t))`` with
-    ``c = lr sqrt(1 - b2^t) / (1 - b1^t)``, which saves a pass over the parameters.
+    ``m`` moves as ``m += (1 - b1)(g - m)``; the step is
+    ``lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``.
     """
     b1, b2 = betas
-    m *= b1                                     # m = b1 m + (1 - b1) g
-    np.multiply(g, 1.0 - b1, out=tmp)
+    np.subtract(g, m, out=tmp)                  # m = b1 m + (1 - b1) g
+    tmp *= 1.0 - b1
     m += tmp
     v *= b2                                     # v = b2 v + (1 - b2) g g
-    np.multiply(g, 1.0 - b2, out=tmp)
-    tmp *= g
+    np.multiply(g, g, out=tmp)
+    tmp *= 1.0 - b2
     v += tmp
-    root = math.sqrt(1.0 - b2**t)
-    np.sqrt(v, out=tmp)                         # sqrt(v) + eps sqrt(1 - b2^t)
-    tmp += eps * root
-    np.divide(m, tmp, out=tmp)
-    tmp *= lr * root / (1.0 - b1**t)
+    np.sqrt(v, out=tmp)                         # sqrt(v_hat) + eps
+    tmp /= math.sqrt(1.0 - b2**t)
+    tmp += eps
+    np.divide(m, tmp, out=tmp)                  # lr m_hat / (sqrt(v_hat) + eps)
+    tmp *= lr / (1.0 - b1**t)
     theta -= tmp
 
 
