@@ -9,6 +9,7 @@ from conftest import assert_namespace
 import dnnlib as dl
 from dnnlib import backend as B
 from dnnlib.layers import (
+    Activation,
     BatchNorm1d,
     Dense,
     Dropout,
@@ -543,3 +544,24 @@ def test_dense_backward_is_its_three_products(xp):
         assert tuple(dx.shape) == shape
         layer.needs_input_grad = False
         assert layer.backward(dout) is None
+
+
+def test_an_activation_subclass_overriding_the_old_df_hook_still_works():
+    """Chapter 5 plants a bug by overriding ``_df`` (the protocol before issue 16)."""
+    from dnnlib import gradcheck
+
+    class TanhWithBug(Tanh):
+        def _df(self, z):
+            return 1.0 - np.tanh(z)
+
+    class Square(Activation):
+        def _f(self, z):
+            return z * z
+
+        def _df(self, z):
+            return 2.0 * z
+
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    assert not gradcheck.check_gradients(TanhWithBug(), x).ok
+    assert gradcheck.check_gradients(Square(), x).ok
+    np.testing.assert_array_equal(Square()(x), x * x)
