@@ -11,7 +11,8 @@ Every implementation is built from the same host weights (:func:`make_weights`,
 
 ``step()``
     one training step on its batch (zero grads, forward, loss, backward, update);
-    returns the loss as the library's own 0-d object (no host conversion);
+    returns the loss (dnnlib: a float, read once per step as fit does; the others:
+    the library's own 0-d object, no host conversion);
 ``sync()``
     waits for the device (no-op on CPU);
 ``grads()`` / ``weights()``
@@ -23,8 +24,6 @@ betas=(0.9, 0.999), eps=1e-8``.
 """
 
 from __future__ import annotations
-
-import inspect
 
 import numpy as np
 
@@ -118,17 +117,16 @@ class Dnnlib:
         else:
             self.opt = SGD(self.model.params, **SGD_KW)
         self._sync = _cupy_sync if backend == "cupy" else None
-        # Like PyTorch (the data does not require grad), skip the input gradient of the
-        # first layer where dnnlib offers it (RESULTS.md, proposal P1).
-        params = inspect.signature(self.model.backward).parameters
-        self._bw_kw = {"need_input_grad": False} if "need_input_grad" in params else {}
+        # The step fit runs: dnnlib.train.train_step, with the first layer's input gradient
+        # skipped as fit does (like PyTorch, where the data does not require grad).
+        from dnnlib.train import train_step
+
+        self._train_step = train_step
+        self.model.needs_input_grad = False
 
     def step(self):
-        self.opt.zero_grad()
-        loss = self.loss.forward(self.model.forward(self.x), self.y)
-        self.model.backward(self.loss.backward(), **self._bw_kw)
-        self.opt.step()
-        return loss
+        value, _ = self._train_step(self.model, self.loss, self.opt, self.x, self.y)
+        return value
 
     def sync(self):
         if self._sync is not None:

@@ -13,10 +13,12 @@ The array backend is switchable at run time (``dl.set_backend("cupy")``) without
 changing any other code. ``import dnnlib`` stays light: matplotlib, ipywidgets and
 CuPy are imported only when a plot, a widget or the GPU is asked for.
 
-Submodules (each an attribute of the package, loaded on first use):
-``backend, functional, layers, model, losses, optim, train, data, gradcheck,
-checkpoint, autograd, diagnostics, initstats, monitors, surfaces, uncertainty,
-playground, plot, widgets, exercises``.
+Submodules (each an attribute of the package, loaded on first use): the core
+``backend, functional, layers, model, losses, optim, schedules, callbacks, train, data,
+gradcheck, checkpoint, autograd, source``; on top of it ``lab`` (measuring tools), ``playground``,
+``plot``, ``widgets``, ``exercises``, which the core never imports. (``diagnostics,
+initstats, monitors, surfaces, uncertainty`` are the lab's old paths, kept for one
+release.) ``dl.show_source(obj)`` prints the code of a library object, as the chapters do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._version import __version__
 from .backend import (
     get_backend,
     get_default_dtype,
@@ -32,8 +35,6 @@ from .backend import (
     to_numpy,
     use_backend,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",
@@ -45,6 +46,7 @@ __all__ = [
     "set_default_dtype",
     "save",
     "load",
+    "show_source",
 ]
 
 _SUBMODULES = (
@@ -54,11 +56,15 @@ _SUBMODULES = (
     "model",
     "losses",
     "optim",
+    "schedules",
     "train",
+    "callbacks",
     "data",
     "gradcheck",
     "checkpoint",
     "autograd",
+    "source",
+    "lab",
     "diagnostics",
     "initstats",
     "monitors",
@@ -78,8 +84,10 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".checkpoint", __name__), name)
+    if name == "show_source":
+        return importlib.import_module(".source", __name__).show_source
     raise AttributeError(f"module 'dnnlib' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_SUBMODULES) | {"save", "load"})
+    return sorted(set(globals()) | set(_SUBMODULES) | {"save", "load", "show_source"})

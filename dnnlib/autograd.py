@@ -14,7 +14,7 @@ to the gradients of its operands, so a value used twice receives both.
 Each operation below is written with its forward formula right beside its local
 derivative. The second half of the module builds a small multilayer perceptron
 out of :class:`Value` objects (:class:`Neuron`, :class:`Layer`, :class:`MLP`), and
-:func:`mlp_from_sequential` copies the weights of a dnnlib
+:func:`dnnlib.lab.twins.mlp_from_sequential` copies the weights of a dnnlib
 :class:`~dnnlib.model.Sequential` into one, so chapter 5 can check the vectorised
 backward pass of :mod:`dnnlib.layers` against this scalar engine.
 
@@ -57,8 +57,6 @@ __all__ = [
     "Neuron",
     "Layer",
     "MLP",
-    "from_dense",
-    "mlp_from_sequential",
 ]
 
 
@@ -879,100 +877,11 @@ class MLP:
         return "MLP(" + ", ".join(repr(la) for la in self.layers) + ")"
 
 
-# --------------------------------------------------------------------------- from dnnlib
-def _activation_of(layer: Any) -> tuple[str, float] | None:
-    """("tanh", slope) for a dnnlib activation layer, None for anything else."""
-    from . import layers as L
+def __getattr__(name: str) -> Any:
+    # from_dense and mlp_from_sequential copy dnnlib layers into Values: they moved to
+    # dnnlib.lab.twins (this module knows nothing of layers); kept here for one release.
+    if name in ("from_dense", "mlp_from_sequential"):
+        from .lab import twins
 
-    for cls, name in ((L.Tanh, "tanh"), (L.ReLU, "relu"), (L.Sigmoid, "sigmoid"),
-                      (L.LeakyReLU, "leaky_relu")):
-        if type(layer) is cls:
-            return name, float(getattr(layer, "slope", 0.01))
-    return None
-
-
-def from_dense(dense: Any, activation: str | Any | None = None) -> Layer:
-    """The scalar twin of a dnnlib ``Dense`` layer (weights copied to float64 Values).
-
-    Parameters
-    ----------
-    dense : dnnlib.layers.Dense
-        Its ``W: (in, out)`` and ``b: (out,)`` are copied (on any backend).
-    activation : str, a dnnlib activation layer (Tanh, ReLU, Sigmoid, LeakyReLU) or None
-        The activation that follows it.
-
-    Examples
-    --------
-    >>> from dnnlib.layers import Dense, Tanh
-    >>> layer = from_dense(Dense(3, 2, rng=0), Tanh())
-    >>> layer
-    Layer(n_in=3, n_out=2, activation='tanh')
-    """
-    from .layers import Dense
-
-    if not isinstance(dense, Dense):
-        raise TypeError(f"from_dense: dense must be a dnnlib.layers.Dense, got "
-                        f"{type(dense).__name__}")
-    slope = 0.01
-    if activation is not None and not isinstance(activation, str):
-        found = _activation_of(activation)
-        if found is None:
-            raise TypeError(f"from_dense: activation must be a str, None or one of Tanh, ReLU, "
-                            f"Sigmoid, LeakyReLU; got {type(activation).__name__}")
-        activation, slope = found
-    b = None if dense.b is None else dense.b.data
-    return Layer.from_arrays(dense.W.data, b, activation, slope=slope)
-
-
-def mlp_from_sequential(model: Any) -> MLP:
-    """The scalar twin of a dnnlib ``Sequential`` of Dense (+ activation) layers.
-
-    Parameters
-    ----------
-    model : dnnlib.model.Sequential
-        Layers ``Dense``, each optionally followed by one of ``Tanh``, ``ReLU``,
-        ``Sigmoid``, ``LeakyReLU``. Weights are copied (float64 Values); later
-        changes to ``model`` do not affect the twin.
-
-    Returns
-    -------
-    MLP
-        ``mlp.layers[k]`` mirrors the ``k``-th Dense layer; its ``grads()`` compare
-        with that layer's ``W.grad`` and ``b.grad``.
-
-    Raises
-    ------
-    TypeError
-        For any other layer (Dropout, BatchNorm1d...) or an activation without a
-        Dense before it.
-
-    Examples
-    --------
-    >>> from dnnlib.layers import Dense, ReLU
-    >>> from dnnlib.model import Sequential
-    >>> model = Sequential(Dense(2, 3, rng=0), ReLU(), Dense(3, 1, rng=1))
-    >>> mlp_from_sequential(model)
-    MLP(Layer(n_in=2, n_out=3, activation='relu'), Layer(n_in=3, n_out=1, activation='linear'))
-    """
-    from .layers import Dense
-    from .model import Sequential
-
-    fn = "mlp_from_sequential"
-    if not isinstance(model, Sequential):
-        raise TypeError(f"{fn}: model must be a dnnlib Sequential, got {type(model).__name__}")
-    layers: list[Layer] = []
-    items = list(model.layers)
-    i = 0
-    while i < len(items):
-        layer = items[i]
-        if not isinstance(layer, Dense):
-            what = ("an activation without a Dense layer before it"
-                    if _activation_of(layer) is not None else "not supported")
-            raise TypeError(f"{fn}: layer {i} ({layer!r}) is {what}; expected Dense layers, "
-                            "each optionally followed by Tanh, ReLU, Sigmoid or LeakyReLU")
-        act = _activation_of(items[i + 1]) if i + 1 < len(items) else None
-        layers.append(from_dense(layer, items[i + 1] if act is not None else None))
-        i += 2 if act is not None else 1
-    if not layers:
-        raise ValueError(f"{fn}: the model has no layers")
-    return MLP.from_layers(layers)
+        return getattr(twins, name)
+    raise AttributeError(f"module 'dnnlib.autograd' has no attribute {name!r}")

@@ -190,6 +190,9 @@ def _backend_of(x: Any) -> str:
     return type(x).__module__.split(".")[0]
 
 
+backend_of = _backend_of  # public: "numpy", "cupy" or "array_api_strict" for an array
+
+
 _npx: ModuleType | None = None  # array_api_compat.numpy, imported on first use
 
 
@@ -343,6 +346,7 @@ def as_generator(rng: Any, fn: str = "dnnlib") -> np.random.Generator:
 # A plain dict keyed by the Generator object (hashed by identity): numpy Generators
 # do not support weak references, so a WeakKeyDictionary raised TypeError on .get().
 _device_generators: dict[np.random.Generator, Any] = {}
+device_generators = _device_generators  # public: pop a key after restoring that host rng
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -351,6 +355,9 @@ def _dtype_name(dtype: Any) -> str:
         return np.dtype(dtype).name
     except TypeError:  # array_api_strict.float64 and friends print as "array_api_strict.float64"
         return str(dtype).rsplit(".", 1)[-1]
+
+
+dtype_name = _dtype_name  # public: 'float32', 'int64', ... for any backend's dtype
 
 
 def random_uniform(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any, xp_: ModuleType):

@@ -105,7 +105,7 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None) -> Path:
     >>> sorted(read_metadata(p)["model_shapes"])
     ['0.W', '0.b']
     """
-    from . import __version__
+    from ._version import __version__
 
     fn = "save"
     if not hasattr(model, "state_dict"):

@@ -508,12 +508,12 @@ def _layer_pairs(target: Any, x: Array, dout: Array | None, g: np.random.Generat
     gens = list({id(o.rng): o.rng for o in _walk(target)
                  if isinstance(getattr(o, "rng", None), np.random.Generator)}.values())
     states = [copy.deepcopy(gen.bit_generator.state) for gen in gens]
-    device_gens = [B._device_generators.get(gen) for gen in gens]  # CuPy's, see backend
+    device_gens = [B.device_generators.get(gen) for gen in gens]  # CuPy's, see backend
 
     def reset_rngs() -> None:
         for gen, state in zip(gens, states, strict=True):
             gen.bit_generator.state = copy.deepcopy(state)
-            B._device_generators.pop(gen, None)  # re-seeded from the restored host state
+            B.device_generators.pop(gen, None)  # re-seeded from the restored host state
 
     saved_grads = [_copy(p.grad) for _, p in params]
     saved_buffers = [(o, {k: _copy(v) for k, v in o.buffers().items()})
@@ -552,6 +552,6 @@ def _layer_pairs(target: Any, x: Array, dout: Array | None, g: np.random.Generat
                 current[k][...] = v
         for gen, state, dev in zip(gens, states, device_gens, strict=True):
             gen.bit_generator.state = state
-            B._device_generators.pop(gen, None)
+            B.device_generators.pop(gen, None)
             if dev is not None:
-                B._device_generators[gen] = dev
+                B.device_generators[gen] = dev

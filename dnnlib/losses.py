@@ -4,7 +4,7 @@ Each loss follows the layer protocol: ``loss = L.forward(out, y)`` returns a 0-d
 array (the mean over the batch) and keeps what the gradient needs;
 ``dout = L.backward()`` returns :math:`\\partial L / \\partial\\, \\text{out}`, shaped
 like ``out`` and already divided by the batch size, ready for ``model.backward``.
-The values come from :mod:`dnnlib.functional`, so there is one formula per loss.
+The values come from :mod:`dnnlib.functional` (``log_softmax``, ``binary_cross_entropy``...).
 """
 
 from __future__ import annotations
@@ -15,13 +15,21 @@ import numpy as np
 
 from . import backend as B
 from . import functional as F
-from ._validation import as_float_array, as_label_array, check_same_length
+from ._validation import as_float_array, as_label_array, check_same_length, is_floating
 
 __all__ = ["Loss", "BinaryCrossEntropy", "SoftmaxCrossEntropy", "MSE"]
 
 
 class Loss:
-    """Base class: ``forward(out, y)`` -> 0-d array, ``backward()`` -> ``dout``, ``__call__``."""
+    """Base class: ``forward(out, y)`` -> 0-d array, ``backward()`` -> ``dout``, ``__call__``.
+
+    ``forward`` checks its arguments (readers call it by hand); ``backward`` is the math.
+    Each loss also says how to count right predictions (:meth:`count_correct`, when
+    :attr:`has_accuracy`) and which targets it accepts (:meth:`check_targets`).
+    """
+
+    #: Whether :meth:`count_correct` counts right predictions (False: no accuracy, MSE).
+    has_accuracy: bool = False
 
     def __init__(self) -> None:
         self.cache: Any = None
@@ -34,6 +42,24 @@ class Loss:
 
     def __call__(self, out: Any, y: Any) -> Any:
         return self.forward(out, y)
+
+    def count_correct(self, out: Any, y: Any) -> tuple[Any, int] | None:
+        """``(correct, total)`` for a batch, or ``None`` when this loss defines no accuracy.
+
+        ``correct`` is the number of right predictions as a 0-d integer array (it stays
+        on the device: a training loop adds these up and reads the sum once an epoch);
+        ``total`` the number of predictions, an int. Accuracy is ``correct / total``.
+        ``out`` and ``y`` are what :meth:`forward` accepts.
+        """
+        return None
+
+    def check_targets(self, y: Any, fn: str, name: str = "y") -> Any:
+        """``y`` (all targets of a run, an array) if this loss accepts it, else a clear error.
+
+        ``fit`` and ``evaluate`` call it once for the whole data set. The base class
+        accepts any array; a loss with stricter targets overrides it.
+        """
+        return y
 
     def _require_cache(self) -> Any:
         if self.cache is None:
@@ -52,7 +78,7 @@ def _targets(out: Any, y: Any, fn: str, *, allow_int: bool) -> Any:
     if xp.isdtype(y.dtype, "bool") or xp.isdtype(y.dtype, "integral"):
         if not allow_int:
             raise TypeError(f"{fn}: y must have a floating dtype, got "
-                            f"{str(y.dtype).split('.')[-1]}")
+                            f"{B.dtype_name(y.dtype)}")
         y = xp.astype(y, out.dtype)
     y = as_float_array(y, fn, "y")
     if out.ndim == 2 and out.shape[1] == 1 and y.ndim == 1 and y.shape[0] == out.shape[0]:
@@ -115,6 +141,8 @@ class BinaryCrossEntropy(Loss):
            [-0.25]])
     """
 
+    has_accuracy = True
+
     def __init__(self, from_logits: bool = False) -> None:
         super().__init__()
         if not isinstance(from_logits, (bool, np.bool_)):
@@ -131,8 +159,8 @@ class BinaryCrossEntropy(Loss):
         if not bool(xp.all((y >= 0.0) & (y <= 1.0))):
             raise ValueError(f"{fn}: y must lie in [0, 1], got values from "
                              f"{float(xp.min(y))} to {float(xp.max(y))}")
-        # NaN predictions pass (the loss is NaN: a diverged model must show, not raise)
-        if not self.from_logits and bool(xp.any((out < 0.0) | (out > 1.0))):
+        in_range = (out >= 0.0) & (out <= 1.0) | xp.isnan(out)  # NaN: a diverged model
+        if not self.from_logits and not bool(xp.all(in_range)):
             raise ValueError(f"{fn}: out must be probabilities in [0, 1] (use "
                              "from_logits=True for logits), got values from "
                              f"{float(xp.min(out))} to {float(xp.max(out))}")
@@ -151,6 +179,15 @@ class BinaryCrossEntropy(Loss):
         info = xp.finfo(out.dtype)  # the same clipping as functional.binary_cross_entropy
         p = xp.clip(out, float(info.smallest_normal), 1.0 - float(info.eps))
         return (p - y) / (p * (1.0 - p)) / n
+
+    def count_correct(self, out: Any, y: Any) -> tuple[Any, int]:
+        """Predictions ``out > 0.5`` (probabilities) or ``out > 0`` (logits) against
+        ``y > 0.5``, entry by entry: ``total`` is the number of entries of ``out``."""
+        xp = B.namespace(out, y)
+        pred = xp.reshape(out > (0.0 if self.from_logits else 0.5), (-1,))
+        truth = y > 0.5 if is_floating(xp, y) else y != 0
+        hit = pred == xp.reshape(truth, (-1,))
+        return xp.sum(xp.astype(hit, xp.int64)), _size(out)
 
     def __repr__(self) -> str:
         return f"BinaryCrossEntropy(from_logits={self.from_logits})"
@@ -184,6 +221,19 @@ class SoftmaxCrossEntropy(Loss):
            [ 0.125,  0.125,  0.125, -0.375]])
     """
 
+    has_accuracy = True
+
+    def check_targets(self, y: Any, fn: str, name: str = "y") -> Any:
+        """Integer class labels of shape ``(N,)`` (their range is checked per batch)."""
+        xp = B.namespace(y, fn=fn)
+        if not xp.isdtype(y.dtype, "integral"):
+            raise TypeError(f"{fn}: {name} must be integer class labels (int64) for "
+                            f"SoftmaxCrossEntropy, got dtype {B.dtype_name(y.dtype)}")
+        if y.ndim != 1:
+            raise ValueError(f"{fn}: {name} must be 1-D class labels (N,) for "
+                             f"SoftmaxCrossEntropy, got shape {tuple(y.shape)}")
+        return y
+
     def forward(self, out: Any, y: Any) -> Any:
         """``out``: logits ``(N, C)``; ``y``: int labels ``(N,)`` -> 0-d loss."""
         fn = "SoftmaxCrossEntropy.forward"
@@ -195,17 +245,21 @@ class SoftmaxCrossEntropy(Loss):
                              f"{tuple(y.shape)}")
         check_same_length(out, y, fn, "out", "y")
         y = as_label_array(y, fn, "y", n_classes=C, like=out)
-        self.cache = (out, y)
-        return F.softmax_cross_entropy(out, y)
+        xp = B.namespace(out, y, fn=fn)
+        onehot = xp.astype(xp.reshape(y, (-1, 1)) == xp.arange(C, dtype=y.dtype), out.dtype)
+        self.cache = (out, onehot)
+        return F.softmax_cross_entropy(out, y)  # the mean of -log softmax(z_n)_{y_n}, stable
 
     def backward(self) -> Any:
         """``dout``: ``(N, C)``, ``(softmax(out) - onehot(y)) / N``."""
-        out, y = self._require_cache()
-        xp = B.namespace(out, y, fn="SoftmaxCrossEntropy.backward")
-        N, C = out.shape
-        classes = xp.reshape(xp.arange(C, dtype=y.dtype), (1, C))
-        onehot = xp.astype(xp.reshape(y, (N, 1)) == classes, out.dtype)
-        return (F.softmax(out, axis=-1) - onehot) / N
+        out, onehot = self._require_cache()
+        return (F.softmax(out, axis=-1) - onehot) / out.shape[0]
+
+    def count_correct(self, out: Any, y: Any) -> tuple[Any, int]:
+        """Predicted class ``argmax(out, axis=1)`` against the label, row by row."""
+        xp = B.namespace(out, y)
+        hit = xp.argmax(out, axis=1) == xp.astype(y, xp.int64)
+        return xp.sum(xp.astype(hit, xp.int64)), int(out.shape[0])
 
 
 class MSE(Loss):

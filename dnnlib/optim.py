@@ -8,17 +8,22 @@ An optimizer holds a list of :class:`~dnnlib.layers.Parameter` objects and, at e
 * :class:`Adam` - momentum plus RMSProp plus bias correction (Kingma & Ba, 2015);
 * :class:`AdamW` - Adam with *decoupled* weight decay (Loshchilov & Hutter, 2019).
 
-The formulas are PyTorch's (``torch.optim``), line for line, and the tests check the
-two agree to 1e-10 in float64. Updates happen **in place** on ``p.data``; the state
-(momentum buffers, moment estimates) is preallocated once, and every step reuses two
-scratch arrays per parameter shape, so a step allocates no parameter-sized temporary
-(a plain ``p.data = p.data - lr * m / (sqrt(v) + eps)`` allocates five; in float64 that
-alone makes an Adam step several times slower, from the allocator's page faults).
+The formulas are PyTorch's (``torch.optim``), and the tests check the two agree to 1e-10
+in float64. Each optimizer writes its rule once, readably, in :meth:`~Optimizer.update`
+(what the book prints, and what runs on CuPy); on NumPy arrays ``step`` runs a named
+in-place kernel instead (``_sgd_inplace``, ``_rmsprop_inplace``, ``_adam_inplace``), the
+same arithmetic through two scratch arrays per parameter shape, so that a step
+allocates no parameter-sized temporary (the rule's ``m / (sqrt(v_hat) + eps)`` allocates
+several; in float64 that alone makes an Adam step several times slower, from the
+allocator's page faults). The tests check kernel and rule agree to 1e-12 in float64.
 
 A schedule is a small callable object: ``schedule(t) -> lr`` for the step number
 ``t = 0, 1, 2, ...`` (:class:`Constant`, :class:`StepLR`, :class:`Exponential`,
-:class:`CosineAnnealing`, and :class:`LinearWarmup` which wraps any of them).
-:func:`lr_find` is the learning-rate range test of chapter 4.
+:class:`CosineAnnealing`, and :class:`LinearWarmup` which wraps any of them; they live
+in :mod:`dnnlib.schedules` and are importable from here).
+:func:`make_optimizer` builds one by name. The learning-rate range test of chapter 4,
+``lr_find``, is a training loop: it lives in :mod:`dnnlib.train` (``dnnlib.optim.lr_find``
+still finds it, for one release).
 
 Examples
 --------
@@ -35,14 +40,22 @@ array([ 0.9, -2.1])
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from . import backend as B
 from ._validation import check_float, check_int, check_state_arrays
+from .schedules import (
+    Constant,
+    CosineAnnealing,
+    Exponential,
+    LinearWarmup,
+    Schedule,
+    StepLR,
+    as_schedule,
+)
 
 __all__ = [
     "Optimizer",
@@ -51,67 +64,19 @@ __all__ = [
     "RMSprop",
     "Adam",
     "AdamW",
+    "OPTIMIZERS",
+    "make_optimizer",
     "Schedule",
     "Constant",
     "StepLR",
     "Exponential",
     "CosineAnnealing",
     "LinearWarmup",
-    "lr_find",
-    "LRFindResult",
+    "as_schedule",
 ]
 
-
-# --------------------------------------------------------------------------- in-place kernels
-# The array API has in-place ``+=``, ``-=``, ``*=``, ``/=`` and ``x[...] = y`` (a copy into
-# existing memory), which covers almost every update without a temporary. Two operations
-# have no in-place form in the standard: a square root and a division whose result must
-# land in the *divisor's* memory. For NumPy arrays these two use ``out=`` (the fast path,
-# chosen by ``isinstance(x, np.ndarray)``); other namespaces (CuPy, array-api-strict) take
-# the generic path, which computes the same value with one temporary and copies it in.
-# Both paths perform the same floating-point operations, so they agree bit for bit
-# (tested). Set ``_NUMPY_FAST_PATH = False`` to force the generic path.
+#: Set to False to run every optimizer's readable rule on NumPy too (the tests compare).
 _NUMPY_FAST_PATH = True
-
-
-def _sqrt_into(x: Any, out: Any, xp: Any) -> None:
-    """``out[...] = sqrt(x)``."""
-    if _NUMPY_FAST_PATH and isinstance(out, np.ndarray) and isinstance(x, np.ndarray):
-        np.sqrt(x, out=out)
-    else:
-        out[...] = xp.sqrt(x)
-
-
-def _div_into(a: Any, b: Any, out: Any, xp: Any) -> None:
-    """``out[...] = a / b`` (``out`` may be ``b``)."""
-    if _NUMPY_FAST_PATH and isinstance(out, np.ndarray) and isinstance(a, np.ndarray):
-        np.divide(a, b, out=out)
-    else:
-        out[...] = a / b
-
-
-def _mul_into(a: Any, b: Any, out: Any) -> None:
-    """``out[...] = a * b`` in one pass on NumPy (``out=``), two elsewhere."""
-    if _NUMPY_FAST_PATH and isinstance(out, np.ndarray) and isinstance(a, np.ndarray):
-        np.multiply(a, b, out=out)
-    else:
-        out[...] = a
-        out *= b
-
-
-def _sub_into(a: Any, b: Any, out: Any) -> None:
-    """``out[...] = a - b`` in one pass on NumPy (``out=``), two elsewhere."""
-    if _NUMPY_FAST_PATH and isinstance(out, np.ndarray) and isinstance(a, np.ndarray):
-        np.subtract(a, b, out=out)
-    else:
-        out[...] = a
-        out -= b
-
-
-def _axpy_into(y: Any, alpha: float, x: Any, tmp: Any) -> None:
-    """``y += alpha * x`` through the scratch array ``tmp`` (no allocation)."""
-    _mul_into(x, alpha, tmp)
-    y += tmp
 
 
 # --------------------------------------------------------------------------- base class
@@ -119,7 +84,8 @@ class Optimizer:
     """Base class: a list of parameters, ``step``, ``zero_grad`` and a state dict.
 
     Subclasses define ``_hyper`` (hyperparameter names), ``_buffers`` (per-parameter
-    state names) and ``_update(i, p, xp)`` (the update of one parameter).
+    state names), :meth:`update` (the rule for one parameter, readable, any backend)
+    and may define ``_update_inplace`` (the same rule as a NumPy in-place kernel).
 
     Attributes
     ----------
@@ -129,6 +95,8 @@ class Optimizer:
         The learning rate; settable (schedules assign it before each step).
     step_count : int
         Number of :meth:`step` calls so far (``t`` in Adam's bias correction).
+    state : list of dict
+        Per parameter, its buffers by name (``"momentum_buffer"``, ``"exp_avg"``...).
     """
 
     _hyper: tuple[str, ...] = ()
@@ -140,7 +108,7 @@ class Optimizer:
         self._lr = check_float(lr, name, "lr", low=0.0, low_open=True)
         self.step_count = 0
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
-        self._scratch: dict[tuple, list[Any]] = {}
+        self._scratch: dict[tuple, tuple[Any, Any]] = {}
 
     # -- construction helpers ---------------------------------------------------
     @staticmethod
@@ -172,15 +140,14 @@ class Optimizer:
             for n in names:
                 st[n] = xp.zeros_like(p.data)
 
-    def _tmp(self, p: Any, xp: Any) -> tuple[Any, Any]:
-        """Two scratch arrays shaped like ``p.data``, shared by parameters of that shape."""
-        # The dtype object itself, not str(dtype): str costs ~10 us a call (a hot path).
-        key = (type(p.data), tuple(p.data.shape), p.data.dtype)
+    def _tmp(self, p: Any) -> tuple[Any, Any]:
+        """Two NumPy scratch arrays shaped like ``p.data``, shared by parameters alike."""
+        key = (p.data.shape, p.data.dtype)
         pair = self._scratch.get(key)
         if pair is None:
-            pair = [xp.empty_like(p.data), xp.empty_like(p.data)]
+            pair = (np.empty_like(p.data), np.empty_like(p.data))
             self._scratch[key] = pair
-        return pair[0], pair[1]
+        return pair
 
     # -- the learning rate --------------------------------------------------------
     @property
@@ -200,21 +167,41 @@ class Optimizer:
             p.grad[...] = 0
 
     def step(self) -> None:
-        """Apply one update to every parameter, in place, from its ``.grad``."""
+        """Apply one update to every parameter, in place, from its ``.grad``.
+
+        The update is :meth:`update`; on NumPy arrays its in-place kernel (the same
+        numbers, no parameter-sized temporaries).
+        """
         self.step_count += 1
-        for i, p in enumerate(self.params):
-            xp = B.namespace(p.data, p.grad, fn=f"{type(self).__name__}.step")
-            self._update(i, p, xp)
+        for p, state in zip(self.params, self.state, strict=True):
+            if _NUMPY_FAST_PATH and type(p.data) is np.ndarray:
+                self._update_inplace(p, state)
+            else:
+                self.update(p, state)
 
-    def _update(self, i: int, p: Any, xp: Any) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def update(self, p: Any, state: dict[str, Any]) -> None:  # pragma: no cover - abstract
+        """The rule: update one parameter ``p`` (and its ``state`` buffers) in place."""
+        raise NotImplementedError(f"{type(self).__name__}.update is not implemented")
 
-    def _decayed_grad(self, p: Any, wd: float, tmp: Any) -> Any:
-        """``g + wd * p`` (L2 weight decay as PyTorch adds it), or ``g`` itself if wd = 0."""
+    def _update_inplace(self, p: Any, state: dict[str, Any]) -> None:
+        """The NumPy kernel of :meth:`update` (by default, the rule itself)."""
+        self.update(p, state)
+
+    def gradient(self, p: Any) -> Any:
+        """The gradient the rule follows: ``p.grad``, plus ``weight_decay * p.data`` (L2).
+
+        PyTorch's placement of weight decay: added to the gradient, before momentum or
+        moment estimates see it (a new array; ``p.grad`` itself is left alone).
+        """
+        wd = getattr(self, "weight_decay", 0.0)
+        return p.grad if wd == 0 else p.grad + wd * p.data
+
+    def _gradient_inplace(self, p: Any, tmp: Any) -> Any:
+        """:meth:`gradient` into the scratch ``tmp`` (or ``p.grad`` itself when wd = 0)."""
+        wd = getattr(self, "weight_decay", 0.0)
         if wd == 0:
             return p.grad
-        tmp[...] = p.data
-        tmp *= wd
+        np.multiply(p.data, wd, out=tmp)
         tmp += p.grad
         return tmp
 
@@ -386,27 +373,25 @@ class SGD(Optimizer):
     def _buffer_names(self, hyper: dict[str, Any]) -> tuple[str, ...]:
         return ("momentum_buffer",) if hyper["momentum"] > 0 else ()
 
-    def _update(self, i: int, p: Any, xp: Any) -> None:
-        t0, t1 = self._tmp(p, xp)
-        d = self._decayed_grad(p, self.weight_decay, t0)            # g_t (+ lambda theta)
+    def update(self, p: Any, state: dict[str, Any]) -> None:
+        """One SGD step for ``p`` (Notes); ``state["momentum_buffer"]`` is ``b``."""
+        g = self.gradient(p)                                        # g_t (+ lambda theta)
         if self.momentum > 0:
-            buf = self.state[i]["momentum_buffer"]
+            b = state["momentum_buffer"]
             if self.step_count == 1:
-                buf[...] = d                                        # b_1 = g_1
+                b[...] = g                                          # b_1 = g_1
             else:
-                buf *= self.momentum                                # b_t = mu b + (1-tau) g
-                if self.dampening == 0:
-                    buf += d
-                else:
-                    _axpy_into(buf, 1.0 - self.dampening, d, t1)
-            if self.nesterov:                                       # d = g + mu b
-                if d is not t0:
-                    t0[...] = d
-                _axpy_into(t0, self.momentum, buf, t1)
-                d = t0
-            else:
-                d = buf
-        _axpy_into(p.data, -self.lr, d, t1)                         # theta -= lr d
+                b[...] = self.momentum * b + (1.0 - self.dampening) * g
+            g = g + self.momentum * b if self.nesterov else b       # the direction d_t
+        p.data -= self.lr * g                                       # theta -= lr d_t
+
+    _update = update  # the name chapter 4 printed before: kept for one release
+
+    def _update_inplace(self, p: Any, state: dict[str, Any]) -> None:
+        tmp, tmp2 = self._tmp(p)
+        _sgd_inplace(p.data, self._gradient_inplace(p, tmp2), state.get("momentum_buffer"),
+                     tmp, lr=self.lr, momentum=self.momentum, dampening=self.dampening,
+                     nesterov=self.nesterov, first=self.step_count == 1)
 
 
 # --------------------------------------------------------------------------- RMSProp
@@ -465,25 +450,26 @@ class RMSProp(Optimizer):
     def _buffer_names(self, hyper: dict[str, Any]) -> tuple[str, ...]:
         return ("square_avg", "momentum_buffer") if hyper["momentum"] > 0 else ("square_avg",)
 
-    def _update(self, i: int, p: Any, xp: Any) -> None:
-        st = self.state[i]
-        t0, t1 = self._tmp(p, xp)
-        g = self._decayed_grad(p, self.weight_decay, t0)
-        v = st["square_avg"]
-        v *= self.alpha                                             # v = alpha v + (1-alpha) g^2
-        _mul_into(g, g, t1)
-        t1 *= 1.0 - self.alpha
-        v += t1
-        _sqrt_into(v, t1, xp)                                       # sqrt(v) + eps
-        t1 += self.eps
-        _div_into(g, t1, t1, xp)                                    # g / (sqrt(v) + eps)
+    def update(self, p: Any, state: dict[str, Any]) -> None:
+        """One RMSProp step for ``p`` (Notes); ``v`` is ``state["square_avg"]``."""
+        xp = B.namespace(p.data)
+        g = self.gradient(p)
+        v = state["square_avg"]
+        v[...] = self.alpha * v + (1.0 - self.alpha) * (g * g)      # v_t
+        d = g / (xp.sqrt(v) + self.eps)                              # g_t / (sqrt(v_t) + eps)
         if self.momentum > 0:
-            buf = st["momentum_buffer"]
-            buf *= self.momentum
-            buf += t1
-            t1[...] = buf
-        t1 *= self.lr
-        p.data -= t1
+            b = state["momentum_buffer"]
+            b[...] = self.momentum * b + d                           # b_t = mu b + d
+            d = b
+        p.data -= self.lr * d
+
+    _update = update  # the name chapter 4 printed before: kept for one release
+
+    def _update_inplace(self, p: Any, state: dict[str, Any]) -> None:
+        tmp, tmp2 = self._tmp(p)
+        _rmsprop_inplace(p.data, self._gradient_inplace(p, tmp2), state["square_avg"],
+                         state.get("momentum_buffer"), tmp, lr=self.lr, alpha=self.alpha,
+                         eps=self.eps, momentum=self.momentum)
 
 
 RMSprop = RMSProp  # PyTorch's spelling
@@ -531,7 +517,6 @@ class Adam(Optimizer):
 
     _hyper = ("betas", "eps", "weight_decay")
     _buffers = ("exp_avg", "exp_avg_sq")
-    _decoupled = False
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -550,31 +535,26 @@ class Adam(Optimizer):
         self.weight_decay = check_float(weight_decay, name, "weight_decay", low=0.0)
         self._zeros_state(*self._buffers)
 
-    def _update(self, i: int, p: Any, xp: Any) -> None:
-        st = self.state[i]
+    def update(self, p: Any, state: dict[str, Any]) -> None:
+        """One Adam step for ``p`` (Notes), at step ``t = step_count``."""
+        xp = B.namespace(p.data)
         b1, b2 = self.betas
         t = self.step_count
-        t0, t1 = self._tmp(p, xp)
-        if self._decoupled:
-            p.data *= 1.0 - self.lr * self.weight_decay             # AdamW: theta *= 1 - lr wd
-            g = p.grad
-        else:
-            g = self._decayed_grad(p, self.weight_decay, t0)        # Adam: g + wd theta
-        m, v = st["exp_avg"], st["exp_avg_sq"]
-        _sub_into(g, m, t1)                                         # m += (1-b1)(g - m)
-        t1 *= 1.0 - b1
-        m += t1
-        v *= b2                                                     # v = b2 v + (1-b2) g^2
-        _mul_into(g, g, t1)
-        t1 *= 1.0 - b2
-        v += t1
-        step_size = self.lr / (1.0 - b1**t)
-        _sqrt_into(v, t1, xp)                                       # sqrt(v)/sqrt(1-b2^t) + eps
-        t1 /= math.sqrt(1.0 - b2**t)
-        t1 += self.eps
-        _div_into(m, t1, t1, xp)                                    # m / denom
-        t1 *= step_size
-        p.data -= t1
+        g = self.gradient(p)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m[...] = b1 * m + (1.0 - b1) * g                            # m_t
+        v[...] = b2 * v + (1.0 - b2) * (g * g)                      # v_t
+        m_hat = m / (1.0 - b1**t)                                   # bias corrections
+        v_hat = v / (1.0 - b2**t)
+        p.data -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
+
+    _update = update  # the name chapter 4 printed before: kept for one release
+
+    def _update_inplace(self, p: Any, state: dict[str, Any]) -> None:
+        tmp, tmp2 = self._tmp(p)
+        _adam_inplace(p.data, self._gradient_inplace(p, tmp2), state["exp_avg"],
+                      state["exp_avg_sq"], tmp, lr=self.lr, betas=self.betas, eps=self.eps,
+                      t=self.step_count)
 
 
 class AdamW(Adam):
@@ -598,328 +578,138 @@ class AdamW(Adam):
     array([0.95])
     """
 
-    _decoupled = True
-
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 
+    def gradient(self, p: Any) -> Any:
+        """The raw gradient: the decay acts on the weights, not through the moments."""
+        return p.grad
 
-# --------------------------------------------------------------------------- schedules
-def _check_step(t: Any, fn: str) -> int:
-    return check_int(t, fn, "step", minimum=0)
+    def _gradient_inplace(self, p: Any, tmp: Any) -> Any:
+        return p.grad
 
+    def update(self, p: Any, state: dict[str, Any]) -> None:
+        """``theta *= 1 - lr * weight_decay``, then Adam's step with the raw gradient."""
+        p.data *= 1.0 - self.lr * self.weight_decay
+        super().update(p, state)
 
-class Schedule:
-    """Base class: ``schedule(t)`` is the learning rate for step ``t`` (0-based)."""
-
-    def __call__(self, t: int) -> float:
-        return self.lr_at(_check_step(t, type(self).__name__))
-
-    def lr_at(self, t: int) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({args})"
+    def _update_inplace(self, p: Any, state: dict[str, Any]) -> None:
+        p.data *= 1.0 - self.lr * self.weight_decay
+        super()._update_inplace(p, state)
 
 
-class Constant(Schedule):
-    r"""A constant learning rate, :math:`\eta_t = \eta`.
 
-    Examples
-    --------
-    >>> Constant(0.1)(0), Constant(0.1)(1000)
-    (0.1, 0.1)
+
+# --------------------------------------------------------------------------- NumPy kernels
+# The rules above, as NumPy in-place kernels: every operation writes into existing memory
+# (``out=``, ``*=``...), through one scratch array ``tmp``. ``step`` runs them on NumPy
+# arrays (scikit-learn's ``inplace_*`` naming); the tests check each against its rule.
+def _sgd_inplace(theta: np.ndarray, g: np.ndarray, buf: np.ndarray | None, tmp: np.ndarray,
+                 *, lr: float, momentum: float, dampening: float, nesterov: bool,
+                 first: bool) -> None:
+    """:meth:`SGD.update` in place (``buf`` is the momentum buffer, None without momentum)."""
+    d = g
+    if momentum > 0:
+        if first:
+            buf[...] = g
+        else:
+            buf *= momentum
+            if dampening == 0:
+                buf += g
+            else:
+                np.multiply(g, 1.0 - dampening, out=tmp)
+                buf += tmp
+        if nesterov:
+            np.multiply(buf, momentum, out=tmp)
+            tmp += g
+            d = tmp
+        else:
+            d = buf
+    np.multiply(d, lr, out=tmp)
+    theta -= tmp
+
+
+def _rmsprop_inplace(theta: np.ndarray, g: np.ndarray, v: np.ndarray, buf: np.ndarray | None,
+                     tmp: np.ndarray, *, lr: float, alpha: float, eps: float,
+                     momentum: float) -> None:
+    """:meth:`RMSProp.update` in place."""
+    v *= alpha                                  # v = alpha v + (1 - alpha) g g
+    np.multiply(g, g, out=tmp)
+    tmp *= 1.0 - alpha
+    v += tmp
+    np.sqrt(v, out=tmp)                         # d = g / (sqrt(v) + eps)
+    tmp += eps
+    np.divide(g, tmp, out=tmp)
+    if momentum > 0:
+        buf *= momentum                         # b = mu b + d
+        buf += tmp
+        np.multiply(buf, lr, out=tmp)
+    else:
+        tmp *= lr
+    theta -= tmp
+
+
+def _adam_inplace(theta: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray,
+                  tmp: np.ndarray, *, lr: float, betas: tuple[float, float], eps: float,
+                  t: int) -> None:
+    """:meth:`Adam.update` in place, in PyTorch's order of operations.
+
+    ``m`` moves as ``m += (1 - b1)(g - m)``; the step is
+    ``lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``.
     """
-
-    def __init__(self, lr: float) -> None:
-        self.lr = check_float(lr, "Constant", "lr", low=0.0, low_open=True)
-
-    def lr_at(self, t: int) -> float:
-        return self.lr
-
-
-class StepLR(Schedule):
-    r"""Multiply the rate by ``gamma`` every ``step_size`` steps.
-
-    Notes
-    -----
-    :math:`\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}` (Chapter 4); PyTorch's ``StepLR``.
-
-    Examples
-    --------
-    >>> s = StepLR(1.0, step_size=10, gamma=0.5)
-    >>> s(0), s(9), s(10), s(25)
-    (1.0, 1.0, 0.5, 0.25)
-    """
-
-    def __init__(self, lr: float, step_size: int, gamma: float = 0.1) -> None:
-        self.lr = check_float(lr, "StepLR", "lr", low=0.0, low_open=True)
-        self.step_size = check_int(step_size, "StepLR", "step_size", minimum=1)
-        self.gamma = check_float(gamma, "StepLR", "gamma", low=0.0, low_open=True)
-
-    def lr_at(self, t: int) -> float:
-        return self.lr * self.gamma ** (t // self.step_size)
+    b1, b2 = betas
+    np.subtract(g, m, out=tmp)                  # m = b1 m + (1 - b1) g
+    tmp *= 1.0 - b1
+    m += tmp
+    v *= b2                                     # v = b2 v + (1 - b2) g g
+    np.multiply(g, g, out=tmp)
+    tmp *= 1.0 - b2
+    v += tmp
+    np.sqrt(v, out=tmp)                         # sqrt(v_hat) + eps
+    tmp /= math.sqrt(1.0 - b2**t)
+    tmp += eps
+    np.divide(m, tmp, out=tmp)                  # lr m_hat / (sqrt(v_hat) + eps)
+    tmp *= lr / (1.0 - b1**t)
+    theta -= tmp
 
 
-class Exponential(Schedule):
-    r"""Multiply the rate by ``gamma`` every step.
-
-    Notes
-    -----
-    :math:`\eta_t = \eta\,\gamma^{t}` (Chapter 4); PyTorch's ``ExponentialLR``.
-
-    Examples
-    --------
-    >>> Exponential(1.0, gamma=0.5)(3)
-    0.125
-    """
-
-    def __init__(self, lr: float, gamma: float) -> None:
-        self.lr = check_float(lr, "Exponential", "lr", low=0.0, low_open=True)
-        self.gamma = check_float(gamma, "Exponential", "gamma", low=0.0, low_open=True)
-
-    def lr_at(self, t: int) -> float:
-        return self.lr * self.gamma**t
+# --------------------------------------------------------------------------- by name
+#: Optimizers by name, with the hyperparameters a name implies: name -> (class, defaults).
+#: ``"momentum"`` is SGD with momentum 0.9, ``"nesterov"`` its look-ahead form.
+OPTIMIZERS: dict[str, tuple[type[Optimizer], dict[str, Any]]] = {
+    "sgd": (SGD, {}),
+    "momentum": (SGD, {"momentum": 0.9}),
+    "nesterov": (SGD, {"momentum": 0.9, "nesterov": True}),
+    "rmsprop": (RMSProp, {}),
+    "adam": (Adam, {}),
+    "adamw": (AdamW, {}),
+}
 
 
-class CosineAnnealing(Schedule):
-    r"""Half a cosine from ``lr`` down to ``eta_min`` over ``T_max`` steps, then flat.
-
-    Notes
-    -----
-    For :math:`t \le T` (Chapter 4; PyTorch's ``CosineAnnealingLR``):
-
-    .. math:: \eta_t = \eta_{\min} + \tfrac12(\eta - \eta_{\min})(1 + \cos(\pi t / T)),
-
-    and :math:`\eta_t = \eta_{\min}` for :math:`t > T` (PyTorch's would rise again).
-
-    Examples
-    --------
-    >>> s = CosineAnnealing(1.0, T_max=10)
-    >>> s(0), s(5), s(10), s(50)
-    (1.0, 0.5, 0.0, 0.0)
-    """
-
-    def __init__(self, lr: float, T_max: int, eta_min: float = 0.0) -> None:
-        self.lr = check_float(lr, "CosineAnnealing", "lr", low=0.0, low_open=True)
-        self.T_max = check_int(T_max, "CosineAnnealing", "T_max", minimum=1)
-        self.eta_min = check_float(eta_min, "CosineAnnealing", "eta_min", low=0.0, high=self.lr)
-
-    def lr_at(self, t: int) -> float:
-        if t >= self.T_max:
-            return self.eta_min
-        cos = math.cos(math.pi * t / self.T_max)
-        return self.eta_min + (self.lr - self.eta_min) * (1 + cos) / 2
-
-
-class LinearWarmup(Schedule):
-    r"""Ramp the rate of another schedule linearly up over ``warmup_steps``.
-
-    Parameters
-    ----------
-    schedule : Schedule, callable or float
-        The schedule to warm up (a float means :class:`Constant`).
-    warmup_steps : int
-        :math:`W \ge 1` steps of warm-up.
-    start_factor : float
-        :math:`f_0 \in (0, 1]`: the first step uses ``start_factor * schedule(0)``.
-
-    Notes
-    -----
-    :math:`\eta_t = \bigl(f_0 + (1 - f_0)\min(t, W)/W\bigr)\,\eta^{\text{inner}}_t`
-    (Chapter 4); with a constant inner schedule this is PyTorch's ``LinearLR``.
-
-    Examples
-    --------
-    >>> s = LinearWarmup(0.1, warmup_steps=4, start_factor=0.5)
-    >>> [round(s(t), 4) for t in range(6)]
-    [0.05, 0.0625, 0.075, 0.0875, 0.1, 0.1]
-    """
-
-    def __init__(self, schedule: Any, warmup_steps: int, start_factor: float = 0.1) -> None:
-        if isinstance(schedule, (int, float)) and not isinstance(schedule, bool):
-            schedule = Constant(schedule)
-        if not callable(schedule):
-            raise TypeError("LinearWarmup: schedule must be a Schedule, a callable or a float, "
-                            f"got {type(schedule).__name__}")
-        self.schedule = schedule
-        self.warmup_steps = check_int(warmup_steps, "LinearWarmup", "warmup_steps", minimum=1)
-        self.start_factor = check_float(start_factor, "LinearWarmup", "start_factor", low=0.0,
-                                        high=1.0, low_open=True)
-
-    def lr_at(self, t: int) -> float:
-        w = self.warmup_steps
-        factor = self.start_factor + (1.0 - self.start_factor) * min(t, w) / w
-        return factor * float(self.schedule(t))
-
-
-def as_schedule(schedule: Any, fn: str = "schedule") -> Callable[[int], float]:
-    """A float becomes :class:`Constant`; a callable is returned as it is."""
-    if isinstance(schedule, (int, float)) and not isinstance(schedule, bool):
-        return Constant(schedule)
-    if not callable(schedule):
-        raise TypeError(f"{fn}: schedule must be a callable step -> lr (e.g. "
-                        f"dnnlib.optim.CosineAnnealing), got {type(schedule).__name__}")
-    return schedule
-
-
-# --------------------------------------------------------------------------- lr_find
-@dataclass
-class LRFindResult:
-    """What :func:`lr_find` measured.
-
-    Attributes
-    ----------
-    rates : numpy.ndarray, (K,)
-        The learning rates tried, growing geometrically.
-    losses : numpy.ndarray, (K,)
-        The training loss of the mini-batch at each rate.
-    smoothed : numpy.ndarray, (K,)
-        ``losses`` smoothed by a bias-corrected exponential moving average.
-    suggested_lr : float
-        The rate where the smoothed loss falls fastest (steepest negative slope
-        against :math:`\\log\\eta`).
-    """
-
-    rates: np.ndarray
-    losses: np.ndarray
-    smoothed: np.ndarray
-    suggested_lr: float
-
-
-def _copy_state(sd: dict[str, Any]) -> dict[str, Any]:
-    return {k: (B.namespace(v).asarray(v, copy=True) if B.is_array(v) else v)
-            for k, v in sd.items()}
-
-
-def lr_find(model: Any, loss: Any, optimizer: Optimizer, X: Any, y: Any, *,
-            start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100,
-            batch_size: int = 32, rng: Any = None, smoothing: float = 0.98,
-            diverge_factor: float = 4.0) -> LRFindResult:
-    r"""Learning-rate range test: train briefly while the rate grows, watch the loss.
-
-    Parameters
-    ----------
-    model : Sequential
-        The network (its weights are restored afterwards).
-    loss : loss object
-        With ``forward(out, y)`` and ``backward()``.
-    optimizer : Optimizer
-        Drives the updates (its state and rate are restored afterwards).
-    X : array, (N, D)
-    y : array, (N,) or (N, C)
-    start_lr, end_lr : float
-        The sweep's first and last rates, ``0 < start_lr < end_lr``.
-    num_steps : int
-        Number of mini-batch steps (>= 2).
-    batch_size : int
-        Mini-batch size (the data is shuffled with ``rng`` and cycled).
-    rng : numpy.random.Generator, int or None
-        Shuffling.
-    smoothing : float
-        EMA coefficient :math:`\beta \in [0, 1)` for the smoothed curve.
-    diverge_factor : float
-        Stop early when the smoothed loss exceeds this multiple of its minimum.
-
-    Returns
-    -------
-    LRFindResult
-
-    Notes
-    -----
-    Step :math:`k` uses :math:`\eta_k = \eta_0 (\eta_1/\eta_0)^{k/(K-1)}` (Smith, 2017;
-    Chapter 4). The smoothed loss is :math:`s_k = \bigl(\beta a_{k-1} + (1-\beta)L_k\bigr)
-    / (1-\beta^{k+1})` with :math:`a` the uncorrected average; the suggestion is the
-    rate where :math:`ds/d\log\eta` is most negative.
+def make_optimizer(name: str, params: Any, **hyper: Any) -> Optimizer:
+    """An optimizer from its name (see :data:`OPTIMIZERS`); ``hyper`` overrides the defaults.
 
     Examples
     --------
     >>> import numpy as np
-    >>> import dnnlib as dl
-    >>> from dnnlib.layers import Dense
-    >>> from dnnlib.model import Sequential
-    >>> from dnnlib.losses import MSE
-    >>> g = np.random.default_rng(0)
-    >>> X = dl.backend.asarray(g.normal(size=(64, 3)))
-    >>> y = X @ dl.backend.asarray([[1.0], [2.0], [-1.0]])
-    >>> model = Sequential(Dense(3, 1, rng=0))
-    >>> res = lr_find(model, MSE(), SGD(model.params, lr=0.1), X, y, num_steps=30, rng=0)
-    >>> 1e-7 <= res.suggested_lr <= 10
-    True
+    >>> from dnnlib.layers import Parameter
+    >>> make_optimizer("momentum", [Parameter(np.zeros(2))], lr=0.1)
+    SGD(1 params, lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0)
     """
-    fn = "lr_find"
-    lo = check_float(start_lr, fn, "start_lr", low=0.0, low_open=True)
-    hi = check_float(end_lr, fn, "end_lr", low=0.0, low_open=True)
-    if hi <= lo:
-        raise ValueError(f"{fn}: end_lr must be > start_lr, got start_lr={start_lr!r}, "
-                         f"end_lr={end_lr!r}")
-    k_total = check_int(num_steps, fn, "num_steps", minimum=2)
-    bs = check_int(batch_size, fn, "batch_size", minimum=1)
-    beta = check_float(smoothing, fn, "smoothing", low=0.0, high=1.0, high_open=True)
-    factor = check_float(diverge_factor, fn, "diverge_factor", low=1.0, low_open=True)
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{fn}: optimizer must be a dnnlib.optim.Optimizer, "
-                        f"got {type(optimizer).__name__}")
-    n = X.shape[0]
-    if n == 0 or y.shape[0] != n:
-        raise ValueError(f"{fn}: X and y must have the same, non-zero number of rows, "
-                         f"got {X.shape[0]} and {y.shape[0]}")
-    g = B.as_generator(rng, fn=fn)
-    xp = B.namespace(X, y, fn=fn)
+    key = name.lower() if isinstance(name, str) else name
+    if key not in OPTIMIZERS:
+        raise ValueError(f"make_optimizer: name must be one of {sorted(OPTIMIZERS)}, "
+                         f"got {name!r}")
+    cls, defaults = OPTIMIZERS[key]
+    return cls(params, **{**defaults, **hyper})
 
-    saved_model = _copy_state(model.state_dict())
-    saved_opt = optimizer.state_dict()  # already copies
-    was_training = getattr(model, "training", True)
-    rates, losses, smoothed = [], [], []
-    avg, best = 0.0, math.inf
-    perm, pos = None, n
-    model.train()
-    try:
-        for k in range(k_total):
-            if pos >= n:
-                perm = xp.asarray(g.permutation(n))
-                pos = 0
-            idx = perm[pos:min(pos + bs, n)]
-            pos += bs
-            xb, yb = xp.take(X, idx, axis=0), xp.take(y, idx, axis=0)
-            lr = lo * (hi / lo) ** (k / (k_total - 1))
-            optimizer.lr = lr
-            optimizer.zero_grad()
-            value = float(loss.forward(model.forward(xb), yb))
-            if not math.isfinite(value):
-                break
-            model.backward(loss.backward())
-            optimizer.step()
-            avg = beta * avg + (1 - beta) * value
-            s = avg / (1 - beta ** (k + 1))
-            rates.append(lr)
-            losses.append(value)
-            smoothed.append(s)
-            best = min(best, s)
-            if s > factor * best:
-                break
-    finally:
-        model.load_state_dict(saved_model)
-        optimizer.load_state_dict(saved_opt)
-        if was_training:
-            model.train()
-        else:
-            model.eval()
-    r, sm = np.asarray(rates), np.asarray(smoothed)
-    if len(r) >= 3:
-        # steepest descent of the smoothed curve, between the noisy first tenth of the
-        # sweep and the curve's minimum after it (past it the loss is blowing up)
-        slope = np.gradient(sm, np.log(r))
-        start = max(1, len(r) // 10)
-        stop = start + int(np.argmin(sm[start:])) + 1
-        if stop - start < 2:
-            start, stop = 0, len(r)
-        suggested = float(r[start + int(np.argmin(slope[start:stop]))])
-    elif len(r):
-        suggested = float(r[0])
-    else:
-        raise ValueError(f"{fn}: the loss was not finite even at start_lr={lo!r}")
-    return LRFindResult(rates=r, losses=np.asarray(losses), smoothed=sm,
-                        suggested_lr=suggested)
+
+def __getattr__(name: str) -> Any:
+    # ``lr_find`` moved to dnnlib.train (it is a training loop); this path is kept for one
+    # release. Imported lazily: train imports optim.
+    if name in ("lr_find", "LRFindResult"):
+        from . import train
+
+        return getattr(train, name)
+    raise AttributeError(f"module 'dnnlib.optim' has no attribute {name!r}")

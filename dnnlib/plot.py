@@ -216,17 +216,15 @@ def network_diagram(sizes: Sequence[int], *, title: str = "A multi-layer percept
 
 
 def _predict(model: Any, X: np.ndarray) -> np.ndarray:
-    """Scores of ``model`` on host array ``X`` (evaluation mode, restored afterwards)."""
-    was_training = getattr(model, "training", None)
-    has_modes = callable(getattr(model, "eval", None)) and callable(getattr(model, "train", None))
-    if has_modes and was_training is not None:
-        model.eval()
-    try:
-        out = model(B.asarray(X))
-    finally:
-        if has_modes and was_training is not None:
-            model.train(bool(was_training))
-    return B.to_numpy(out)
+    """Scores of ``model`` on host array ``X`` (a dnnlib model in evaluation mode, restored
+    afterwards; any other callable as it is)."""
+    from .layers import Layer
+    from .model import preserved
+
+    if not isinstance(model, Layer):
+        return B.to_numpy(model(B.asarray(X)))
+    with preserved(model, training=False):
+        return B.to_numpy(model(B.asarray(X)))
 
 
 def decision_regions(model: Callable[[Any], Any], X: Any, y: Any, *, ax: Any = None,

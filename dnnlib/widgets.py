@@ -415,13 +415,3 @@ class Explorer:
             if key in view:
                 bundle[key] = view[key]
         return bundle
-
-
-def __getattr__(name: str) -> Any:
-    # ``dnnlib.widgets.Playground`` (the lab of the appendix) lives in its own module,
-    # loaded on first use.
-    if name == "Playground":
-        from .playground import Playground
-
-        return Playground
-    raise AttributeError(f"module 'dnnlib.widgets' has no attribute {name!r}")

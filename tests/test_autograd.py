@@ -19,14 +19,13 @@ from dnnlib.autograd import (
     Layer,
     Neuron,
     Value,
-    from_dense,
     graph,
     layout,
-    mlp_from_sequential,
     topological_order,
     trace,
     zero_grad,
 )
+from dnnlib.lab.twins import from_dense, mlp_from_sequential
 from dnnlib.layers import Dense, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh
 from dnnlib.model import Sequential
 

@@ -1,4 +1,4 @@
-"""dnnlib.diagnostics: gradient norms per layer against finite differences, dead units
+"""dnnlib.lab.diagnostics: gradient norms per layer against finite differences, dead units
 against their definition, no side effects on the model, every backend."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import dnnlib as dl
-from dnnlib import diagnostics as D
 from dnnlib.gradcheck import numerical_gradient
+from dnnlib.lab import diagnostics as D
 from dnnlib.layers import Dense, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh
 from dnnlib.losses import MSE, BinaryCrossEntropy
 from dnnlib.model import Sequential

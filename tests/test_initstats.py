@@ -1,4 +1,4 @@
-"""dnnlib.initstats: forward/backward statistics per layer, and their prediction."""
+"""dnnlib.lab.initstats: forward/backward statistics per layer, and their prediction."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import dnnlib as dl
 from dnnlib import backend as B
-from dnnlib.initstats import (
+from dnnlib.lab.initstats import (
     activation_stats_by_layer,
     deep_mlp,
     gradient_stats_by_layer,

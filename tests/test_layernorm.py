@@ -140,8 +140,9 @@ def test_gradients_accumulate():
 def test_dtypes_and_casting(xp, dtype):
     layer = LayerNorm(3, dtype=dtype)
     x64 = xp.asarray(np.array([[1.0, 2.0, 4.0]]), dtype=xp.float64)
-    y = layer(x64)                         # a float64 input is cast to the layer's dtype
-    dx = layer.backward(xp.ones((1, 3), dtype=xp.float64))
+    model = Sequential(layer)              # the model's door casts input and dout
+    y = model(x64)                         # a float64 input is cast to the layer's dtype
+    dx = model.backward(xp.ones((1, 3), dtype=xp.float64))
     assert B._dtype_name(y.dtype) == dtype and B._dtype_name(dx.dtype) == dtype
     assert B._dtype_name(layer.gamma.grad.dtype) == dtype
     assert_namespace(y, xp)
@@ -177,9 +178,9 @@ BAD = [
      r"LayerNorm\.forward: x must have a floating dtype.*int64"),
     ("backward-first", lambda: LayerNorm(3).backward(np.ones((2, 3))), RuntimeError,
      r"LayerNorm\.backward: call forward before backward"),
-    ("dout-shape", lambda: (lambda ln: (ln(np.ones((4, 3))), ln.backward(np.ones((3, 3)))))(
-        LayerNorm(3)), ValueError,
-     r"LayerNorm\.backward: dout must have shape \(4, 3\).*got \(3, 3\)"),
+    ("dout-shape", lambda: (lambda m: (m(np.ones((4, 3))), m.backward(np.ones((3, 3)))))(
+        Sequential(LayerNorm(3))), ValueError,
+     r"Sequential\.backward: dout must have shape \(4, 3\).*got \(3, 3\)"),
 ]
 
 

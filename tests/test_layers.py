@@ -9,6 +9,7 @@ from conftest import assert_namespace
 import dnnlib as dl
 from dnnlib import backend as B
 from dnnlib.layers import (
+    Activation,
     BatchNorm1d,
     Dense,
     Dropout,
@@ -18,6 +19,7 @@ from dnnlib.layers import (
     Sigmoid,
     Tanh,
 )
+from dnnlib.model import Sequential
 
 
 # --------------------------------------------------------------------------- helpers
@@ -322,13 +324,18 @@ def test_batchnorm_load_buffers(xp):
 @pytest.mark.parametrize("make", [lambda: Dense(3, 2, rng=0), lambda: BatchNorm1d(3)],
                          ids=["dense", "batchnorm"])
 def test_float64_input_into_float32_layer(xp, make):
+    """The doors cast (Keras's rule): ``layer(x)`` casts x, a model's ``backward`` casts
+    dout; a single layer's ``backward`` is the math and trusts its dout."""
     layer = make()
     x = B.asarray(np.random.default_rng(0).standard_normal((4, 3)))   # float64
     assert x.dtype == xp.float64
     y = layer(x)
     assert y.dtype == xp.float32
     assert_namespace(y, xp)
-    dx = layer.backward(B.asarray(np.ones(tuple(y.shape))))           # float64 dout
+    model = Sequential(layer)
+    y = model(x)
+    assert y.dtype == xp.float32
+    dx = model.backward(B.asarray(np.ones(tuple(y.shape))))           # float64 dout
     assert dx.dtype == xp.float32
     assert_namespace(dx, xp)
     for p in layer.params:
@@ -437,7 +444,8 @@ BAD = [
     ("dense-backward-first", _backward_before_forward(Dense(2, 3)), RuntimeError,
      r"Dense\.backward: call forward before backward"),
     ("dense-dout-shape", lambda: (lambda d: (d(np.ones((4, 2))), d.backward(np.ones((4, 2)))))(
-        Dense(2, 3)), ValueError, r"Dense\.backward: dout must have shape \(4, 3\).*got \(4, 2\)"),
+        Sequential(Dense(2, 3))), ValueError,
+     r"Sequential\.backward: dout must have shape \(4, 3\).*got \(4, 2\)"),
     ("relu-int", lambda: ReLU()(np.arange(3)), TypeError, r"ReLU\.forward: x must have a floating"),
     ("sigmoid-backward-first", lambda: Sigmoid().backward(np.ones(3)), RuntimeError,
      r"Sigmoid\.backward: call forward before backward"),
@@ -482,7 +490,78 @@ def test_bad_inputs(call, exc, match):
     (lambda: BatchNorm1d(3, dtype="float64"), (6, 3)),
 ], ids=["dense", "dense-single", "relu", "sigmoid", "tanh", "leaky", "dropout", "batchnorm"])
 def test_layers_pass_dnnlib_gradcheck(xp, make, shape):
-    gradcheck = pytest.importorskip("dnnlib.gradcheck")
+    from dnnlib import gradcheck
     x = B.asarray(away_from_zero(np.random.default_rng(0), shape))
     result = gradcheck.check_gradients(make(), x)
     assert result.ok and result.max_rel_error <= 1e-7, result
+
+
+# --------------------------------------------------------------------------- lookup, messages
+def test_make_activation_knows_every_activation_by_its_name():
+    from dnnlib.layers import ACTIVATIONS, make_activation
+
+    for name, cls in ACTIVATIONS.items():
+        layer = make_activation(name, slope=0.2)
+        assert type(layer) is cls and layer.name == name
+    assert make_activation("leaky_relu", slope=0.2).slope == 0.2
+    with pytest.raises(ValueError, match=r"make_activation: name must be one of .*'gelu'"):
+        make_activation("gelu")
+
+
+@pytest.mark.parametrize("layer", [Dense(2, 3), Sigmoid(), Dropout(), BatchNorm1d(3)],
+                         ids=["dense", "sigmoid", "dropout", "batchnorm"])
+def test_backward_before_forward_names_the_method_once(layer):
+    with pytest.raises(RuntimeError) as info:
+        layer.backward(np.ones((2, 3)))
+    assert str(info.value) == f"{type(layer).__name__}.backward: call forward before backward"
+
+
+def test_each_activation_prints_its_own_backward():
+    """Chapter 5 prints Tanh.backward: it must be Tanh's code, with tanh's derivative."""
+    import inspect
+
+    for cls, grad in ((ReLU, "relu_grad"), (Sigmoid, "sigmoid_grad"), (Tanh, "tanh_grad"),
+                      (LeakyReLU, "leaky_relu_grad")):
+        assert "backward" in vars(cls) and "forward" in vars(cls), cls
+        assert f"F.{grad}(" in inspect.getsource(cls.backward)
+
+
+def test_dense_backward_is_its_three_products(xp):
+    """dW = x^T dout, db = sum dout, dx = dout W^T, at batch 1 (the outer product), for
+    one example (D,) and for a batch; the first layer of a network skips dx."""
+    g = np.random.default_rng(3)
+    for shape in [(5, 4), (1, 4), (4,)]:
+        layer = Dense(4, 3, rng=0, dtype="float64")
+        x = B.asarray(g.normal(size=shape), dtype=xp.float64)
+        z = layer(x)
+        dout = B.asarray(g.normal(size=tuple(z.shape)), dtype=xp.float64)
+        dx = layer.backward(dout)
+        xh, dh, W = dl.to_numpy(x), dl.to_numpy(dout), dl.to_numpy(layer.W.data)
+        x2, d2 = xh.reshape(-1, 4), dh.reshape(-1, 3)
+        np.testing.assert_allclose(dl.to_numpy(layer.W.grad), x2.T @ d2, rtol=1e-12)
+        np.testing.assert_allclose(dl.to_numpy(layer.b.grad), d2.sum(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(dl.to_numpy(dx), dh @ W.T, rtol=1e-12)
+        assert tuple(dx.shape) == shape
+        layer.needs_input_grad = False
+        assert layer.backward(dout) is None
+
+
+def test_an_activation_subclass_overriding_the_old_df_hook_still_works():
+    """Chapter 5 plants a bug by overriding ``_df`` (the protocol before issue 16)."""
+    from dnnlib import gradcheck
+
+    class TanhWithBug(Tanh):
+        def _df(self, z):
+            return 1.0 - np.tanh(z)
+
+    class Square(Activation):
+        def _f(self, z):
+            return z * z
+
+        def _df(self, z):
+            return 2.0 * z
+
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    assert not gradcheck.check_gradients(TanhWithBug(), x).ok
+    assert gradcheck.check_gradients(Square(), x).ok
+    np.testing.assert_array_equal(Square()(x), x * x)

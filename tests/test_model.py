@@ -256,7 +256,7 @@ def test_nested_sequential_keys():
 
 
 def test_sequential_passes_dnnlib_gradcheck(xp):
-    gradcheck = pytest.importorskip("dnnlib.gradcheck")
+    from dnnlib import gradcheck
     model = Sequential(Dense(3, 5, bias=False, rng=1, dtype="float64"),
                        BatchNorm1d(5, dtype="float64"), Tanh(), Dropout(0.4, rng=2),
                        Dense(5, 2, rng=3, dtype="float64"))
@@ -268,15 +268,17 @@ def test_sequential_passes_dnnlib_gradcheck(xp):
 # --------------------------------------------------------------------------- fast paths
 @pytest.mark.parametrize("n", [1, 2, 7])
 def test_skipping_the_input_gradient_leaves_parameter_gradients_unchanged(xp, n):
-    """``need_input_grad=False`` (used by fit) skips ``dx`` of the first Dense layer only."""
+    """``needs_input_grad = False`` (set by fit) skips ``dx`` of the first layer only."""
     from dnnlib.layers import Dense, ReLU
 
     def run(need):
         m = Sequential(Dense(4, 5, rng=1, dtype="float64"), ReLU(),
                        Dense(5, 3, rng=2, dtype="float64"))
+        m.needs_input_grad = need
+        assert m.layers[0].needs_input_grad is need and m.layers[2].needs_input_grad
         x = B.asarray(np.random.default_rng(0).normal(size=(n, 4)), dtype=xp.float64)
         out = m(x)
-        dx = m.backward(xp.ones_like(out), need_input_grad=need)
+        dx = m.backward(xp.ones_like(out))
         return dx, [dl.to_numpy(p.grad) for p in m.params]
 
     dx_full, grads_full = run(True)
@@ -284,3 +286,47 @@ def test_skipping_the_input_gradient_leaves_parameter_gradients_unchanged(xp, n)
     assert dx_none is None and dx_full.shape == (n, 4)
     for a, b in zip(grads_full, grads_none, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+# --------------------------------------------------------------------------- preserved, iter_layers
+def test_iter_layers_flattens_nested_models():
+    from dnnlib.layers import Dense, ReLU
+    from dnnlib.model import iter_layers
+
+    inner = Sequential(Dense(2, 3), ReLU())
+    model = Sequential(inner, Dense(3, 1))
+    assert [type(x).__name__ for x in iter_layers(model)] == ["Dense", "ReLU", "Dense"]
+    assert list(iter_layers(model, containers=True))[:2] == [model, inner]
+    single = Dense(2, 2)
+    assert list(iter_layers(single)) == [single]
+
+
+def test_preserved_restores_modes_buffers_generators_params_and_grads():
+    from dnnlib.layers import BatchNorm1d, Dense, Dropout
+    from dnnlib.model import preserved
+
+    model = Sequential(Dense(3, 4, rng=0), BatchNorm1d(4), Dropout(0.5, rng=1), Dense(4, 1))
+    model.layers[2].eval()  # a mixed state, restored layer by layer
+    x = np.random.default_rng(0).normal(size=(8, 3))
+    host = lambda: {k: dl.to_numpy(v).copy() for k, v in model.state_dict().items()}  # noqa
+    before, grads = host(), [dl.to_numpy(p.grad).copy() for p in model.params]
+    rng_state = model.layers[2].rng.bit_generator.state
+    with pytest.raises(ZeroDivisionError):
+        with preserved(model, training=True, params=True, grads=True):
+            assert model.training and model.layers[2].training
+            out = model(x)
+            model.backward(np.ones(tuple(out.shape)))
+            for p in model.params:
+                p.data[...] += 1.0
+            raise ZeroDivisionError  # restored after an exception too
+    after = host()
+    for k in before:
+        np.testing.assert_array_equal(after[k], before[k])
+    for p, g in zip(model.params, grads, strict=True):
+        np.testing.assert_array_equal(dl.to_numpy(p.grad), g)
+    assert model.training and model.layers[0].training and not model.layers[2].training
+    assert model.layers[2].rng.bit_generator.state == rng_state
+    with preserved(model, buffers=False):  # fit's use: the modes only
+        model.train()(x)
+    assert not np.array_equal(dl.to_numpy(model.layers[1].running_mean),
+                              before["1.running_mean"])

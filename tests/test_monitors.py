@@ -1,4 +1,4 @@
-"""dnnlib.monitors: pre-activations against a hand-written forward pass, no side effects
+"""dnnlib.lab.monitors: pre-activations against a hand-written forward pass, no side effects
 on the model (modes, BatchNorm buffers, dropout generators), the fit callback, and the
 training-mode evaluation, on every backend."""
 
@@ -11,7 +11,7 @@ import pytest
 from conftest import assert_namespace
 
 import dnnlib as dl
-from dnnlib import monitors as M
+from dnnlib.lab import monitors as M
 from dnnlib.layers import BatchNorm1d, Dense, Dropout, ReLU, Tanh
 from dnnlib.losses import MSE, SoftmaxCrossEntropy
 from dnnlib.model import Sequential

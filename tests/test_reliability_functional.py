@@ -77,7 +77,7 @@ def test_layers_refuse_float16_clearly(make):
     layer = make()
     with pytest.raises(TypeError, match=r"\.forward: x has dtype float16; dnnlib computes in "
                                         r"float32 or float64 only"):
-        layer.forward(np.zeros((4, 3), dtype=np.float16))
+        layer(np.zeros((4, 3), dtype=np.float16))
 
 
 @pytest.mark.parametrize("loss,y", [(BinaryCrossEntropy(from_logits=True), np.zeros((2, 1))),

@@ -9,8 +9,7 @@ from conftest import assert_namespace
 
 import dnnlib as dl
 from dnnlib.gradcheck import numerical_gradient
-from dnnlib.optim import SGD, Adam, CosineAnnealing, RMSProp
-from dnnlib.surfaces import (
+from dnnlib.lab.surfaces import (
     OPTIMIZERS,
     Quadratic,
     Rosenbrock,
@@ -19,6 +18,7 @@ from dnnlib.surfaces import (
     ill_conditioned_quadratic,
     optimize_path,
 )
+from dnnlib.optim import SGD, Adam, CosineAnnealing, RMSProp
 
 SURFACES = {
     "quadratic": lambda: Quadratic([[3.0, 1.0], [1.0, 2.0]], center=(0.5, -1.0)),

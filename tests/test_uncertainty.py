@@ -1,4 +1,4 @@
-"""Monte-Carlo dropout (dnnlib.uncertainty): shapes and backend, reproducibility, the
+"""Monte-Carlo dropout (dnnlib.lab.uncertainty): shapes and backend, reproducibility, the
 model left as found, the expectation it estimates, and clear errors."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pytest
 from conftest import assert_namespace
 
 import dnnlib as dl
+from dnnlib.lab.uncertainty import mc_dropout_predict
 from dnnlib.layers import BatchNorm1d, Dense, Dropout, ReLU, Sigmoid
 from dnnlib.model import Sequential
-from dnnlib.uncertainty import mc_dropout_predict
 
 
 def _model(p: float = 0.5, dtype: str = "float64") -> Sequential:
@@ -123,7 +123,7 @@ def test_errors_for_a_model_without_dropout_and_bad_inputs():
 def test_doctests():
     import doctest
 
-    import dnnlib.uncertainty as U
+    import dnnlib.lab.uncertainty as U
 
     res = doctest.testmod(U, optionflags=doctest.ELLIPSIS)
     assert res.attempted > 0 and res.failed == 0

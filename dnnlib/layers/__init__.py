@@ -8,13 +8,14 @@ Every layer follows the same small protocol, as in CS231n's ``layers.py``:
   **adds** the gradients of the parameters into ``param.grad`` (``+=``, as in
   PyTorch and micrograd), so ``zero_grad`` must be called between steps.
 
-Shapes: ``N`` batch, ``D`` input features, ``H`` output features. One module per
-family: :mod:`.base` (the protocol), :mod:`.dense`, :mod:`.activations`,
-:mod:`.dropout`, :mod:`.normalization`.
+``layer(x)`` checks ``x`` and runs ``forward``; ``forward`` and ``backward`` are the
+math and trust their input (:mod:`.base` says why). Shapes: ``N`` batch, ``D`` input
+features, ``H`` output features. One module per family: :mod:`.base` (the
+protocol), :mod:`.dense`, :mod:`.activations`, :mod:`.dropout`, :mod:`.normalization`.
 """
 
-from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Tanh
-from .base import Layer, Parameter
+from .activations import ACTIVATIONS, Activation, LeakyReLU, ReLU, Sigmoid, Tanh, make_activation
+from .base import Layer, Parameter, resolve_dtype
 from .dense import Dense
 from .dropout import Dropout
 from .layernorm import LayerNorm
@@ -32,4 +33,7 @@ __all__ = [
     "Dropout",
     "BatchNorm1d",
     "LayerNorm",
+    "ACTIVATIONS",
+    "make_activation",
+    "resolve_dtype",
 ]

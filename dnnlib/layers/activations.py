@@ -5,33 +5,41 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from .._validation import as_float_array, check_float
-from .base import Layer, _as_dout
+from .._validation import check_float
+from .base import Layer
 
-__all__ = ["Activation", "ReLU", "Sigmoid", "Tanh", "LeakyReLU"]
+__all__ = ["Activation", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ACTIVATIONS", "make_activation"]
 
 
 class Activation(Layer):
-    """Elementwise activation ``a = f(z)``; backward ``dz = dout * f'(z)`` (cache: ``z``)."""
+    """Base class of the elementwise activations ``a = g(z)`` (no parameters).
 
-    def _f(self, z: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    Each subclass writes its own ``forward`` (``cache`` = the input ``z``) and
+    ``backward`` (``dz = dout * g'(z)``, the derivative from :mod:`dnnlib.functional`),
+    and has a :attr:`name` for :func:`make_activation`. Shapes: any, output like input.
+    """
 
-    def _df(self, z: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    #: The name :func:`make_activation` knows this layer by.
+    name: str = ""
 
-    def forward(self, x: Any) -> Any:
-        """``x``: any shape -> same shape and dtype."""
-        x = as_float_array(x, f"{type(self).__name__}.forward", "x")
-        self.cache = x
-        return self._f(x)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Before issue 16 every activation shared one backward, ``dout * self._df(x)``, and
+        # a subclass changed the derivative by overriding ``_df`` (chapter 5 plants a bug
+        # that way). Such a subclass keeps working for one release.
+        super().__init_subclass__(**kwargs)
+        if "_df" in vars(cls) and "backward" not in vars(cls):
+            cls.backward = _backward_through_df  # type: ignore[method-assign]
+        if "_f" in vars(cls) and "forward" not in vars(cls):
+            cls.forward = _forward_through_f  # type: ignore[method-assign]
 
-    def backward(self, dout: Any) -> Any:
-        """``dout``: like the output -> ``dx = dout * f'(x)``."""
-        fn = f"{type(self).__name__}.backward"
-        x = self._require_cache(fn)
-        dout = _as_dout(dout, x, tuple(x.shape), fn)
-        return dout * self._df(x)
+
+def _backward_through_df(self: Any, dout: Any) -> Any:
+    return dout * self._df(self.saved)
+
+
+def _forward_through_f(self: Any, x: Any) -> Any:
+    self.cache = x
+    return self._f(x)
 
 
 class ReLU(Activation):
@@ -50,11 +58,16 @@ class ReLU(Activation):
     array([0., 0., 2.])
     """
 
-    def _f(self, z: Any) -> Any:
-        return F.relu(z)
+    name = "relu"
 
-    def _df(self, z: Any) -> Any:
-        return F.relu_grad(z)
+    def forward(self, x: Any) -> Any:
+        """``x``: any shape -> ``relu(x)``, same shape."""
+        self.cache = x
+        return F.relu(x)
+
+    def backward(self, dout: Any) -> Any:
+        """``dout``: like the output -> ``dx = dout * relu'(x)``."""
+        return dout * F.relu_grad(self.saved)
 
 
 class Sigmoid(Activation):
@@ -72,11 +85,16 @@ class Sigmoid(Activation):
     array([0.5])
     """
 
-    def _f(self, z: Any) -> Any:
-        return F.sigmoid(z)
+    name = "sigmoid"
 
-    def _df(self, z: Any) -> Any:
-        return F.sigmoid_grad(z)
+    def forward(self, x: Any) -> Any:
+        """``x``: any shape -> ``sigmoid(x)``, same shape."""
+        self.cache = x
+        return F.sigmoid(x)
+
+    def backward(self, dout: Any) -> Any:
+        """``dout``: like the output -> ``dx = dout * sigmoid'(x)``."""
+        return dout * F.sigmoid_grad(self.saved)
 
 
 class Tanh(Activation):
@@ -94,11 +112,16 @@ class Tanh(Activation):
     array([0.])
     """
 
-    def _f(self, z: Any) -> Any:
-        return F.tanh(z)
+    name = "tanh"
 
-    def _df(self, z: Any) -> Any:
-        return F.tanh_grad(z)
+    def forward(self, x: Any) -> Any:
+        """``x``: any shape -> ``tanh(x)``, same shape."""
+        self.cache = x
+        return F.tanh(x)
+
+    def backward(self, dout: Any) -> Any:
+        """``dout``: like the output -> ``dx = dout * tanh'(x)``."""
+        return dout * F.tanh_grad(self.saved)
 
 
 class LeakyReLU(Activation):
@@ -122,15 +145,46 @@ class LeakyReLU(Activation):
     array([-0.2,  3. ])
     """
 
+    name = "leaky_relu"
+
     def __init__(self, slope: float = 0.01) -> None:
         super().__init__()
         self.slope = check_float(slope, "LeakyReLU", "slope", low=0.0)
 
-    def _f(self, z: Any) -> Any:
-        return F.leaky_relu(z, slope=self.slope)
+    def forward(self, x: Any) -> Any:
+        """``x``: any shape -> ``max(x, slope * x)``, same shape."""
+        self.cache = x
+        return F.leaky_relu(x, slope=self.slope)
 
-    def _df(self, z: Any) -> Any:
-        return F.leaky_relu_grad(z, slope=self.slope)
+    def backward(self, dout: Any) -> Any:
+        """``dout``: like the output -> ``dx = dout * (1 if x > 0 else slope)``."""
+        return dout * F.leaky_relu_grad(self.saved, slope=self.slope)
 
     def __repr__(self) -> str:
         return f"LeakyReLU(slope={self.slope})"
+
+
+#: The activation layers by name, the names :func:`make_activation` accepts.
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (ReLU, LeakyReLU, Sigmoid, Tanh)}
+
+
+def make_activation(name: str, *, slope: float = 0.01) -> Activation:
+    """A new activation layer from its name: ``"relu"``, ``"leaky_relu"``, ``"sigmoid"``...
+
+    ``slope`` is LeakyReLU's negative slope (ignored by the others). The name of an
+    existing layer is its ``.name`` attribute.
+
+    Examples
+    --------
+    >>> make_activation("tanh"), make_activation("leaky_relu", slope=0.1)
+    (Tanh(), LeakyReLU(slope=0.1))
+    >>> make_activation("tanh").name
+    'tanh'
+    """
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"make_activation: name must be one of {sorted(ACTIVATIONS)}, "
+                         f"got {name!r}")
+    if name == "leaky_relu":
+        return LeakyReLU(slope)
+    return ACTIVATIONS[name]()

@@ -7,6 +7,14 @@ Every layer follows the same small protocol, as in CS231n's ``layers.py``:
 * ``dx = layer.backward(dout)`` returns the gradient with respect to the input and
   **adds** the gradients of the parameters into ``param.grad`` (``+=``, as in
   PyTorch and micrograd), so ``zero_grad`` must be called between steps.
+
+Checked once, at the door (PyTorch's convention: call the object, read its
+``forward``). ``layer(x)`` checks ``x`` with :meth:`Layer.check_input` (a float array
+of the right shape, on the parameters' backend, cast to their dtype) and then runs
+``forward``; a :class:`~dnnlib.model.Sequential` model checks its input once in its
+own ``forward`` and ``backward``. The ``forward`` and ``backward`` of a single layer
+are the math of the chapter and trust their input, so the training loop pays for no
+check inside the network.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from typing import Any
 from .. import backend as B
 from .._validation import as_float_array
 
-__all__ = ["Parameter", "Layer"]
+__all__ = ["Parameter", "Layer", "resolve_dtype"]
 
 
 class Parameter:
@@ -66,16 +74,36 @@ class Parameter:
         self.grad[...] = 0
 
     def __repr__(self) -> str:
-        return f"Parameter({self.name}, shape={self.shape}, dtype={B._dtype_name(self.dtype)})"
+        return f"Parameter({self.name}, shape={self.shape}, dtype={B.dtype_name(self.dtype)})"
 
 
 class Layer:
     """Base class: ``forward``/``backward`` with a cache, ``params``, train/eval mode.
 
-    Subclasses implement :meth:`forward` and :meth:`backward`; those with
-    parameters return them from :attr:`params`; those with non-trainable state
-    (BatchNorm's running statistics) return it from :meth:`buffers`.
+    Subclasses implement :meth:`forward` and :meth:`backward` (the math, unchecked);
+    those with parameters return them from :attr:`params`; those with non-trainable
+    state (BatchNorm's running statistics) return it from :meth:`buffers`; those
+    with requirements on their input beyond "an array of floats" override
+    :meth:`check_input`, which ``layer(x)`` runs before ``forward``.
+
+    Attributes
+    ----------
+    training : bool
+        Training mode (dropout active, batch statistics) or evaluation mode.
+    cache : any
+        What ``forward`` kept for ``backward`` (``None`` before the first forward).
+    needs_input_grad : bool
+        Whether ``backward`` must return ``dx``. A network's first layer needs no
+        gradient for its input (the data): :func:`dnnlib.train.fit` sets this to
+        ``False`` there, and layers with a costly ``dx`` (``Dense``) then skip it and
+        return ``None``. Layers for which ``dx`` is free may ignore it.
+    uses_batch_statistics : bool
+        True for layers whose training-mode output depends on the whole batch
+        (BatchNorm): they need at least two rows per batch, which ``fit`` checks.
     """
+
+    needs_input_grad: bool = True
+    uses_batch_statistics: bool = False
 
     def __init__(self) -> None:
         self.training = True
@@ -89,7 +117,36 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
     def __call__(self, x: Any) -> Any:
-        return self.forward(x)
+        """``layer(x)``: :meth:`check_input`, then :meth:`forward`."""
+        return self.forward(self.check_input(x))
+
+    def check_input(self, x: Any) -> Any:
+        """``x`` as a floating array on the parameters' backend and dtype, or a clear error.
+
+        The door of :meth:`__call__` (and of ``Sequential.forward``): lists become
+        arrays, a float64 array meets a float32 layer as float32 (Keras's rule),
+        integers and arrays of another backend are refused. Layers with shape
+        requirements extend it.
+        """
+        fn = f"{type(self).__name__}.forward"
+        x = as_float_array(x, fn, "x")
+        params = self.params
+        if params:
+            like = params[0].data
+            xp = B.namespace(x, like, fn=fn)
+            if x.dtype != like.dtype:
+                x = xp.astype(x, like.dtype)
+        return x
+
+    @property
+    def saved(self) -> Any:
+        """What ``forward`` kept for ``backward`` (:attr:`cache`).
+
+        Raises a clear ``RuntimeError`` when ``backward`` comes before any ``forward``.
+        """
+        if self.cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward: call forward before backward")
+        return self.cache
 
     @property
     def params(self) -> list[Parameter]:
@@ -120,11 +177,6 @@ class Layer:
         for p in self.params:
             p.zero_grad()
 
-    def _require_cache(self, fn: str) -> Any:
-        if self.cache is None:
-            raise RuntimeError(f"{type(self).__name__}.{fn}: call forward before backward")
-        return self.cache
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -132,39 +184,19 @@ class Layer:
 _FLOAT_DTYPES = ("float32", "float64")
 
 
-def _resolve_dtype(dtype: Any, fn: str) -> Any:
-    """The float dtype object of the current backend (``None`` -> the default dtype)."""
+def resolve_dtype(dtype: Any, fn: str) -> Any:
+    """The float dtype object of the current backend for a layer's ``dtype=`` argument.
+
+    ``None`` means :func:`dnnlib.get_default_dtype`; otherwise ``"float32"`` or
+    ``"float64"`` (a string, a NumPy dtype or type), else ``TypeError``/``ValueError``
+    naming ``fn``.
+    """
     xp = B.xp()
     if dtype is None:
         return B.default_dtype(xp)
     if isinstance(dtype, bool):
         raise TypeError(f"{fn}: dtype must be 'float32' or 'float64', got {dtype!r}")
-    name = B._dtype_name(dtype)
+    name = B.dtype_name(dtype)
     if name not in _FLOAT_DTYPES:
         raise ValueError(f"{fn}: dtype must be 'float32' or 'float64', got {dtype!r}")
     return getattr(xp, name)
-
-
-def _as_input(x: Any, like: Any, fn: str, ndim: tuple[int, ...] | None = None) -> tuple[Any, Any]:
-    """Validate a floating input, check its backend against ``like`` and cast to its dtype.
-
-    Returns ``(x, xp)``. Keras's rule: a float64 NumPy array fed to a float32 layer
-    is cast to float32 (integers are refused: a TypeError names the dtype).
-    """
-    x = as_float_array(x, fn, "x", ndim=ndim)
-    xp = B.namespace(x, like, fn=fn)
-    if x.dtype != like.dtype:
-        x = xp.astype(x, like.dtype)
-    return x, xp
-
-
-def _as_dout(dout: Any, like: Any, shape: tuple[int, ...], fn: str) -> Any:
-    """Validate the upstream gradient: floating, same backend, expected shape, params' dtype."""
-    dout = as_float_array(dout, fn, "dout")
-    xp = B.namespace(dout, like, fn=fn)
-    if tuple(dout.shape) != tuple(shape):
-        raise ValueError(f"{fn}: dout must have shape {tuple(shape)} (the forward output), "
-                         f"got {tuple(dout.shape)}")
-    if dout.dtype != like.dtype:
-        dout = xp.astype(dout, like.dtype)
-    return dout

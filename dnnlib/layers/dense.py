@@ -6,10 +6,10 @@ import math
 from typing import Any
 
 from .. import backend as B
-from .._validation import check_int
-from .base import Layer, Parameter, _as_dout, _as_input, _resolve_dtype
+from .._validation import as_float_array, check_int
+from .base import Layer, Parameter, resolve_dtype
 
-__all__ = ["Dense"]
+__all__ = ["Dense", "transpose_matmul", "sum_over_batch"]
 
 _INITS = ("he", "he_uniform", "glorot", "glorot_uniform", "zeros")
 
@@ -85,7 +85,7 @@ class Dense(Layer):
         if not isinstance(bias, bool):
             raise TypeError(f"{fn}: bias must be a bool, got {type(bias).__name__}")
         self.init = init
-        dt = _resolve_dtype(dtype, fn)
+        dt = resolve_dtype(dtype, fn)
         xp = B.xp()
         g = B.as_generator(rng, fn=fn)
         D, H = self.in_features, self.out_features
@@ -97,7 +97,7 @@ class Dense(Layer):
             W = B.random_normal(g, shape, dt, xp, std=std)
         else:  # uniform variants, drawn on the host so every backend gets the same numbers
             limit = math.sqrt(6.0 / D) if init == "he_uniform" else math.sqrt(6.0 / (D + H))
-            W = xp.asarray(g.uniform(-limit, limit, shape).astype(B._dtype_name(dt)))
+            W = xp.asarray(g.uniform(-limit, limit, shape).astype(B.dtype_name(dt)))
         self.W = Parameter(W, "W")
         self.b = Parameter(xp.zeros((H,), dtype=dt), "b") if bias else None
 
@@ -110,45 +110,60 @@ class Dense(Layer):
         """The parameters' dtype (inputs are cast to it)."""
         return self.W.data.dtype
 
-    def forward(self, x: Any) -> Any:
-        """``x``: ``(N, D)`` or ``(D,)`` -> ``z``: ``(N, H)`` or ``(H,)``."""
+    def check_input(self, x: Any) -> Any:
+        """``x``: floats ``(N, D)`` or ``(D,)`` with ``D = in_features`` (see ``Layer``)."""
         fn = "Dense.forward"
-        x, xp = _as_input(x, self.W.data, fn, ndim=(1, 2))
+        x = as_float_array(x, fn, "x", ndim=(1, 2))
         if x.shape[-1] != self.in_features:
             raise ValueError(f"{fn}: x has {x.shape[-1]} features, expected {self.in_features}")
+        return super().check_input(x)
+
+    def forward(self, x: Any) -> Any:
+        """``x``: ``(N, D)`` or ``(D,)`` -> ``z = x W + b``: ``(N, H)`` or ``(H,)``."""
         z = x @ self.W.data
         if self.b is not None:
-            z += self.b.data  # z is a fresh array: add in place, no second allocation
+            z += self.b.data
         self.cache = x
         return z
 
-    def backward(self, dout: Any, *, need_dx: bool = True) -> Any:
-        """``dout``: like ``z`` -> ``dx``: like ``x``; adds ``dW``, ``db`` into the grads.
-
-        ``need_dx=False`` skips ``dx = dout @ W.T`` and returns None: the first layer of a
-        network needs no gradient for its input (the data), and that product is a quarter
-        of an MLP step's arithmetic. :meth:`Sequential.backward` uses it when asked.
-        """
-        fn = "Dense.backward"
-        x = self._require_cache(fn)
-        H = self.out_features
-        shape = (H,) if x.ndim == 1 else (x.shape[0], H)
-        dout = _as_dout(dout, self.W.data, shape, fn)
-        xp = B.namespace(dout, fn=fn)
-        if x.ndim == 1 or x.shape[0] == 1:
-            # One example: dW = x dout^T is an outer product, written as a broadcast
-            # product (D, 1) * (1, H). NumPy's matmul leaves BLAS when the inner
-            # dimension is 1: x.T @ dout would be ~3x slower here.
-            d1 = xp.reshape(dout, (1, -1))
-            self.W.grad += xp.reshape(x, (-1, 1)) * d1
-            if self.b is not None:
-                self.b.grad += xp.reshape(d1, (-1,))
-        else:
-            self.W.grad += x.T @ dout
-            if self.b is not None:
-                self.b.grad += xp.sum(dout, axis=0)
-        return dout @ self.W.data.T if need_dx else None
+    def backward(self, dout: Any) -> Any:
+        """``dout``: like ``z`` -> ``dx``: like ``x``; adds ``dW`` and ``db`` into the grads."""
+        x = self.saved
+        self.W.grad += transpose_matmul(x, dout)          # dW = x^T dout
+        if self.b is not None:
+            self.b.grad += sum_over_batch(dout)            # db = sum over the batch of dout
+        if not self.needs_input_grad:                      # the first layer: x is the data
+            return None
+        return dout @ self.W.data.T                        # dx = dout W^T
 
     def __repr__(self) -> str:
         extra = "" if self.b is not None else ", bias=False"
         return f"Dense(in_features={self.in_features}, out_features={self.out_features}{extra})"
+
+
+def transpose_matmul(x: Any, dout: Any) -> Any:
+    r"""``x.T @ dout``: ``(N, D)`` and ``(N, H)`` -> ``(D, H)``, the weight gradient's product.
+
+    For one example (``x`` of shape ``(D,)``, or a batch of one) it is the outer
+    product :math:`x\,\text{dout}^\top`, computed as the broadcast product
+    ``(D, 1) * (1, H)``: NumPy's matmul leaves BLAS when the inner dimension is 1 and
+    would be about 3x slower there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> transpose_matmul(np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0]))
+    array([[ 3.,  4.,  5.],
+           [ 6.,  8., 10.]])
+    """
+    if x.ndim == 2 and x.shape[0] > 1:
+        return x.T @ dout
+    xp = B.namespace(x, dout)
+    return xp.reshape(x, (-1, 1)) * xp.reshape(dout, (1, -1))
+
+
+def sum_over_batch(dout: Any) -> Any:
+    """``dout`` summed over its batch axis: ``(N, H)`` -> ``(H,)``; one example ``(H,)`` as is."""
+    if dout.ndim == 1:
+        return dout
+    return B.namespace(dout).sum(dout, axis=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend as B
-from .._validation import as_float_array, check_float
+from .._validation import check_float
 from .base import Layer
 
 __all__ = ["Dropout"]
@@ -52,29 +52,18 @@ class Dropout(Layer):
 
     def forward(self, x: Any) -> Any:
         """``x``: any shape -> same shape and dtype."""
-        fn = "Dropout.forward"
-        x = as_float_array(x, fn, "x")
-        xp = B.namespace(x, fn=fn)
         if not self.training or self.p == 0.0:
             self.cache = 1.0
             return x
+        xp = B.namespace(x)
         u = B.random_uniform(self.rng, tuple(x.shape), x.dtype, xp)
-        mask = xp.astype(u >= self.p, x.dtype) / (1.0 - self.p)
+        mask = xp.astype(u >= self.p, x.dtype) / (1.0 - self.p)   # m / (1 - p)
         self.cache = mask
         return x * mask
 
     def backward(self, dout: Any) -> Any:
         """``dout``: like the output -> ``dx = dout * mask``."""
-        fn = "Dropout.backward"
-        mask = self._require_cache(fn)
-        dout = as_float_array(dout, fn, "dout")
-        if B.is_array(mask):
-            B.namespace(dout, mask, fn=fn)
-            if tuple(dout.shape) != tuple(mask.shape):
-                raise ValueError(f"{fn}: dout must have shape {tuple(mask.shape)} (the forward "
-                                 f"output), got {tuple(dout.shape)}")
-            return dout * mask
-        return dout
+        return dout * self.saved
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import backend as B
 from .._validation import as_float_array, check_float, check_int
-from .base import Layer, Parameter, _as_dout, _resolve_dtype
+from .base import Layer, Parameter, resolve_dtype
 
 __all__ = ["LayerNorm"]
 
@@ -74,7 +74,7 @@ class LayerNorm(Layer):
             normalized_shape = normalized_shape[0]
         self.normalized_shape = check_int(normalized_shape, fn, "normalized_shape", minimum=1)
         self.eps = check_float(eps, fn, "eps", low=0.0, low_open=True)
-        dt = _resolve_dtype(dtype, fn)
+        dt = resolve_dtype(dtype, fn)
         xp = B.xp()
         D = self.normalized_shape
         self.gamma = Parameter(xp.ones((D,), dtype=dt), "gamma")
@@ -88,17 +88,19 @@ class LayerNorm(Layer):
     def dtype(self) -> Any:
         return self.gamma.data.dtype
 
-    def forward(self, x: Any) -> Any:
-        """``x``: ``(..., D)`` -> ``y``: same shape; the same in training and eval mode."""
+    def check_input(self, x: Any) -> Any:
+        """``x``: floats ``(..., D)`` with ``D = normalized_shape`` on the last axis."""
         fn = "LayerNorm.forward"
         x = as_float_array(x, fn, "x")
-        xp = B.namespace(x, self.gamma.data, fn=fn)
         if x.ndim == 0 or x.shape[-1] != self.normalized_shape:
             got = "a 0-D array" if x.ndim == 0 else f"shape {tuple(x.shape)}"
             raise ValueError(f"{fn}: x must have {self.normalized_shape} features on its last "
                              f"axis, shape (..., {self.normalized_shape}), got {got}")
-        if x.dtype != self.gamma.data.dtype:
-            x = xp.astype(x, self.gamma.data.dtype)
+        return super().check_input(x)
+
+    def forward(self, x: Any) -> Any:
+        """``x``: ``(..., D)`` -> ``y``: same shape; the same in training and eval mode."""
+        xp = B.namespace(x)
         mean = xp.mean(x, axis=-1, keepdims=True)
         var = xp.var(x, axis=-1, keepdims=True)  # biased: divides by D
         inv_std = 1.0 / xp.sqrt(var + self.eps)
@@ -108,10 +110,8 @@ class LayerNorm(Layer):
 
     def backward(self, dout: Any) -> Any:
         """``dout``: like the output -> ``dx``: like ``x``; adds ``dgamma``, ``dbeta``."""
-        fn = "LayerNorm.backward"
-        xhat, inv_std = self._require_cache(fn)
-        dout = _as_dout(dout, self.gamma.data, tuple(xhat.shape), fn)
-        xp = B.namespace(dout, fn=fn)
+        xhat, inv_std = self.saved
+        xp = B.namespace(dout)
         D = self.normalized_shape
         rows = (-1, D)  # every leading axis is a batch axis for gamma and beta
         self.beta.grad += xp.sum(xp.reshape(dout, rows), axis=0)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend as B
-from .._validation import check_float, check_int
-from .base import Layer, Parameter, _as_dout, _as_input, _resolve_dtype
+from .._validation import as_float_array, check_float, check_int
+from .base import Layer, Parameter, resolve_dtype
 
 __all__ = ["BatchNorm1d"]
 
@@ -66,6 +66,7 @@ class BatchNorm1d(Layer):
     """
 
     _BUFFERS = ("running_mean", "running_var")
+    uses_batch_statistics = True
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, *,
                  dtype: Any = None) -> None:
@@ -74,7 +75,7 @@ class BatchNorm1d(Layer):
         self.num_features = check_int(num_features, fn, "num_features", minimum=1)
         self.eps = check_float(eps, fn, "eps", low=0.0, low_open=True)
         self.momentum = check_float(momentum, fn, "momentum", low=0.0, high=1.0)
-        dt = _resolve_dtype(dtype, fn)
+        dt = resolve_dtype(dtype, fn)
         xp = B.xp()
         D = self.num_features
         self.gamma = Parameter(xp.ones((D,), dtype=dt), "gamma")
@@ -109,18 +110,24 @@ class BatchNorm1d(Layer):
             xp = B.namespace(target, fn=fn)
             target[...] = xp.astype(value, target.dtype)
 
-    def forward(self, x: Any) -> Any:
-        """``x``: ``(N, D)`` -> ``y``: ``(N, D)``; updates the running stats in training."""
+    def check_input(self, x: Any) -> Any:
+        """``x``: floats ``(N, D)``, ``D = num_features``, ``N >= 2`` in training mode."""
         fn = "BatchNorm1d.forward"
-        x, xp = _as_input(x, self.gamma.data, fn, ndim=(2,))
+        x = as_float_array(x, fn, "x", ndim=(2,))
         N, D = x.shape
         if D != self.num_features:
             raise ValueError(f"{fn}: x has {D} features, expected {self.num_features}")
+        if self.training and N < 2:
+            raise ValueError(f"{fn}: x must have more than 1 example per feature in "
+                             f"training mode (batch statistics), got shape {tuple(x.shape)}; "
+                             "use a bigger batch or call eval()")
+        return super().check_input(x)
+
+    def forward(self, x: Any) -> Any:
+        """``x``: ``(N, D)`` -> ``y``: ``(N, D)``; updates the running stats in training."""
+        xp = B.namespace(x)
+        N = x.shape[0]
         if self.training:
-            if N < 2:
-                raise ValueError(f"{fn}: x must have more than 1 example per feature in "
-                                 f"training mode (batch statistics), got shape {tuple(x.shape)}; "
-                                 "use a bigger batch or call eval()")
             mean = xp.mean(x, axis=0)
             var = xp.var(x, axis=0)  # biased: divides by N
             m = self.momentum
@@ -135,10 +142,8 @@ class BatchNorm1d(Layer):
 
     def backward(self, dout: Any) -> Any:
         """``dout``: ``(N, D)`` -> ``dx``: ``(N, D)``; adds ``dgamma``, ``dbeta``."""
-        fn = "BatchNorm1d.backward"
-        xhat, inv_std, training = self._require_cache(fn)
-        dout = _as_dout(dout, self.gamma.data, tuple(xhat.shape), fn)
-        xp = B.namespace(dout, fn=fn)
+        xhat, inv_std, training = self.saved
+        xp = B.namespace(dout)
         N = xhat.shape[0]
         dbeta = xp.sum(dout, axis=0)
         dgamma = xp.sum(dout * xhat, axis=0)
