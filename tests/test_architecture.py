@@ -57,6 +57,13 @@ LONG_FILES = {
                        "NumPy in-place kernel, and the checked state dict of issue 17",
     "dnnlib/playground/session.py": "the playground's state machine: data, model, "
                                     "training, views and code export, with no UI",
+    "dnnlib/exercises/_checker.py": "the one checker discipline of issue 15 (copies, in-place "
+                                    "detection, any return type, the reader's traceback, "
+                                    "streaming, watched calls), each rule documented",
+    "dnnlib/exercises/ch04.py": "five exercises of chapter 4, each with its cases, hints "
+                                "for the known mistakes and a reference solution",
+    "dnnlib/exercises/ch05.py": "four exercises of chapter 5 incl. the scalar engine and "
+                                "the stepped hints of find-the-bug",
 }
 
 
