@@ -3,9 +3,10 @@
 For every notebook of ``book/``: the imports of the chapter, then, in order, the
 definitions and ``check_*(...)`` calls of its exercise section. A checker called in the
 reader's cell must say "not attempted yet" (the stub is untouched); a checker called
-inside a ``{solution-start}`` ... ``{solution-end}`` block must pass. Other statements
-of the solution cells (the demonstrations that need the chapter's variables) are
-skipped. Nothing is written.
+inside a ``{solution-start}`` ... ``{solution-end}`` block must pass. Assignments run
+when every name they read is already defined (``config = None`` in a reader's cell,
+``config_solution = SPIRALS.replace(...)`` in a solution); other statements (the
+demonstrations that need the chapter's variables) are skipped. Nothing is written.
 
 Usage::
 
@@ -17,6 +18,7 @@ Exits with 1 if a reference solution fails or a stub is not reported as not atte
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
 import io
 import json
@@ -27,9 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _keep(node: ast.stmt) -> bool:
+def _keep(node: ast.stmt, ns: dict) -> bool:
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
         return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        # an assignment whose every name is known (no chapter variable needed)
+        read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+        return all(name in ns or hasattr(builtins, name) for name in read)
     return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
             and isinstance(node.value.func, ast.Name) and node.value.func.id.startswith("check_"))
 
@@ -61,13 +67,14 @@ def run_notebook(path: Path) -> list[tuple[str, str, str, str]]:
             inside = (inside or "{solution-start}" in s) and "{solution-end}" not in s
             continue
         tree = ast.parse(s)
-        kept = [n for n in tree.body if _keep(n)]
-        if not kept:
+        if not tree.body:
             continue
         # register the cell as a file, as IPython does, so inspect.getsource works
         filename = str(ROOT / f"<{path.stem}-cell-{k}>.py")
         linecache.cache[filename] = (len(s), None, s.splitlines(True), filename)
-        for node in kept:
+        for node in tree.body:
+            if not _keep(node, ns):
+                continue
             module = ast.Module(body=[node], type_ignores=[])
             if isinstance(node, ast.Expr):
                 call = ast.unparse(node)

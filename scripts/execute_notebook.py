@@ -14,7 +14,9 @@ What it does, per notebook:
 * runs every cell top to bottom in a fresh ``python3`` kernel started in the
   notebook's folder (as nbval and JupyterLab do), with
   ``store_widget_state=False`` and no per-cell timing metadata;
-* clears cell ``execution`` metadata and writes the notebook back (nbformat 4);
+* clears cell ``execution`` metadata and the ``collapsed`` state of code cells, except
+  on the solution cells (tag ``solution``: ``scripts/tag_solutions.py`` collapses them),
+  and writes the notebook back (nbformat 4);
 * rewrites the numbers glued into the prose (``<!--glue:key:spec-->...<!--/glue-->``)
   from the values the code cells stored (``scripts/book_numbers.py``).
 
@@ -48,7 +50,8 @@ def clean_metadata(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code" and "solution" not in cell.metadata.get("tags", []):
-            # keep the collapse of solution cells (scripts/tag_solutions.py hides them in Lab)
+            # a stray collapse state left by an editor; a solution keeps its collapse
+            # (scripts/tag_solutions.py sets it so that JupyterLab hides the solution)
             cell.metadata.pop("collapsed", None)
 
 

@@ -12,7 +12,8 @@ Usage::
     python scripts/students_edition.py notebooks --out _build/students/notebooks
 
     # (b) the web book without solutions (a copy of the sources, stripped, built with
-    #     jupyter-book build -W -n --keep-going into --out)
+    #     jupyter-book build -W -n --keep-going into --out; other arguments go to
+    #     jupyter-book build). ./dev book --students runs this.
     python scripts/students_edition.py book --out _build/students
 
 In (b) the book's sources (``_config.yml``, ``_toc.yml``, the folders of the table of
@@ -163,14 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     book.add_argument("--out", type=Path, default=ROOT / "_build" / "students")
     book.add_argument("--keep-temp", action="store_true",
                       help="keep the stripped copy of the sources (its path is printed)")
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.what != "book":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.what == "notebooks":
             paths = args.paths or sorted((ROOT / "book").glob("*.ipynb"))
             for p in write_notebooks(paths, args.out):
                 print(f"wrote {p}")
         else:
-            html = build_book(args.source, args.out, keep_temp=args.keep_temp)
+            html = build_book(args.source, args.out, keep_temp=args.keep_temp,
+                              extra_args=tuple(extra))
             print(f"The students' edition is built. Open: file://{html.resolve()}/index.html")
     except (ValueError, RuntimeError) as exc:
         print(exc, file=sys.stderr)

@@ -99,3 +99,30 @@ def test_a_command_needing_fewer_extras_does_not_reinstall(repo, venv):
     (venv / ".dnnlib-stamp").write_text(f"{_hash()} book\n")
     r = _dev(repo, venv, "lab")  # book is installed: nothing to do
     assert "installing" not in r.stdout and r.returncode == 0
+
+
+def _stand_in_students_script(repo: Path) -> None:
+    """scripts/students_edition.py in the copy: prints the arguments it receives."""
+    (repo / "scripts").mkdir(exist_ok=True)
+    (repo / "scripts" / "students_edition.py").write_text(
+        "import sys\nprint('students_edition.py', ' '.join(sys.argv[1:]))\n")
+
+
+def test_book_students_builds_the_students_edition(repo, venv):
+    _stand_in_students_script(repo)
+    r = _dev(repo, venv, "book", "--students")
+    assert r.returncode == 0, r.stderr
+    assert "students_edition.py book" in r.stdout.splitlines()
+    assert "jupyter-book" not in r.stdout  # the full edition is not built
+
+
+def test_book_students_passes_arguments_through_from_any_position(repo, venv):
+    _stand_in_students_script(repo)
+    r = _dev(repo, venv, "book", "--out", "/tmp/x", "--students", "--keep-temp")
+    assert r.returncode == 0, r.stderr
+    assert "students_edition.py book --out /tmp/x --keep-temp" in r.stdout.splitlines()
+
+
+def test_book_students_is_in_the_usage(repo, venv):
+    r = _dev(repo, venv, "help")
+    assert "book --students" in r.stdout

@@ -7,7 +7,9 @@ get; the reference solutions pass; untouched stubs are "not attempted yet".
 from __future__ import annotations
 
 import doctest
+import inspect
 import math
+import re
 
 import numpy as np
 import pytest
@@ -288,6 +290,22 @@ def test_train_loop_solution_matches_fit_bit_for_bit():
                zip(ch06._weights(model), ch06._weights(ref), strict=True))
 
 
+
+def test_train_loop_messages_follow_the_chapters_notation(capsys):
+    """Chapter 6: n is the training-set size, N the batch size. The checker's case titles
+    and hints name the training set's rows n (they once said "N = 50" for it)."""
+    r = ch06.check_train_loop(make_loop(drop_last=True))
+    out = capsys.readouterr().out
+    assert "n = 50 rows, batch_size = 16" in out and "n = 48 rows" in out
+    assert "with n = 50 and batch_size = 16 the last batch holds 2 rows" in r.text
+    for wrong in (make_loop(shuffle="once"), make_loop(epoch_loss="mean"),
+                  lambda m, lf, o, X, y, e, b, rng: make_loop()(m, lf, o, X, y, e, b,
+                                                                 np.random.default_rng(99))):
+        r = ch06.check_train_loop(wrong, verbose=False)
+        assert r.status == "failed"
+        assert "permutation(n)" in r.text or "divide by n" in r.text, r.text
+    source = inspect.getsource(ch06)
+    assert not re.search(r"\bN = |permutation\(N\)|batch_size > N\b|divide by N\b", source)
 # --------------------------------------------------------------------------- early_stopping
 def es_ok(val_losses, patience, min_delta=0.0):
     best, best_epoch, wait = float("inf"), -1, 0

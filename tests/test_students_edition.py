@@ -81,6 +81,18 @@ def test_tagging_tags_the_blocks_and_collapses_them_in_jupyterlab():
     assert tag_solutions.tag_notebook(nb) == nb  # idempotent
 
 
+def test_executing_a_tagged_notebook_keeps_the_collapse():
+    """scripts/execute_notebook.py drops an editor's stray ``collapsed`` state, but not the
+    collapse of the solution cells (it once did, and a re-executed chapter lost it)."""
+    execute_notebook = _load("execute_notebook")
+    nb = tag_solutions.tag_notebook(fixture_notebook())
+    nb.cells[2].metadata["collapsed"] = False  # an editor's leftover on the reader's cell
+    execute_notebook.clean_metadata(nb)
+    assert "collapsed" not in nb.cells[2].metadata
+    assert nb.cells[6].metadata["collapsed"] is True
+    assert tag_solutions.tag_notebook(nb) == nb
+
+
 def test_tagging_removes_stale_tags_and_keeps_other_tags():
     nb = fixture_notebook()
     nb.cells[2].metadata["tags"] = [TAG, "nbval-ignore-output"]
@@ -139,6 +151,10 @@ def _stripped_invariants(original: nbformat.NotebookNode, stripped: nbformat.Not
                 follow.append(nxt)
             assert any(c.cell_type == "code" and "check_" in c.source for c in follow)
             assert all(c.id in kept_ids for c in follow)
+    # the prose kept must not promise solutions that the edition lacks
+    for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split())):
+        if re.search(r"solutions? (are|is) collapsed|solutions? follows? each", sentence):
+            assert "full edition" in sentence, f"a kept sentence promises solutions: {sentence}"
 
 
 def test_students_notebooks_without_solutions(tmp_path):
@@ -213,19 +229,30 @@ def test_students_web_book_of_the_fixture(tmp_path):
 
 
 # --------------------------------------------------------------------------- the real book
+#: Chapters whose solutions are not tagged yet: other helpers are editing them (issue 15,
+#: phase 2 tags them as they are handed over). Every other chapter must be tagged.
+NOT_YET_TAGGED: set[str] = set()
+
+
 def _tagged(path: Path) -> bool:
     nb = nbformat.read(path, as_version=4)
     return any(TAG in c.metadata.get("tags", []) for c in nb.cells)
 
 
-REAL_BOOK_TAGGED = any(_tagged(p) for p in BOOK_NOTEBOOKS)
-NOT_TAGGED = ("no chapter carries the 'solution' tag yet: run scripts/tag_solutions.py on "
-              "book/*.ipynb (phase 2 of issue 15), then remove this skip")
+UNTAGGED = sorted(p.name for p in BOOK_NOTEBOOKS if p.name in NOT_YET_TAGGED and not _tagged(p))
 
 
-@pytest.mark.skipif(not REAL_BOOK_TAGGED, reason=NOT_TAGGED)
+def test_the_list_of_untagged_chapters_is_current():
+    names = {p.name for p in BOOK_NOTEBOOKS}
+    assert NOT_YET_TAGGED <= names, f"no such chapter: {sorted(NOT_YET_TAGGED - names)}"
+    done = sorted(NOT_YET_TAGGED - set(UNTAGGED))
+    assert not done, f"{done} are tagged now: remove them from NOT_YET_TAGGED"
+
+
 @pytest.mark.parametrize("path", BOOK_NOTEBOOKS, ids=lambda p: p.name)
 def test_real_chapter_is_tagged_and_its_students_edition_keeps_the_exercises(path):
+    if path.name in UNTAGGED:
+        pytest.skip(f"{path.name}: solutions not tagged yet (being edited; see NOT_YET_TAGGED)")
     nb = nbformat.read(path, as_version=4)
     assert tag_solutions.tag_notebook(nb) == nb, \
         f"{path.name}: run scripts/tag_solutions.py {path.relative_to(ROOT)}"
@@ -235,7 +262,8 @@ def test_real_chapter_is_tagged_and_its_students_edition_keeps_the_exercises(pat
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not REAL_BOOK_TAGGED, reason=NOT_TAGGED)
+@pytest.mark.skipif(bool(UNTAGGED), reason=f"the students' web book needs every chapter "
+                    f"tagged; not yet: {', '.join(UNTAGGED)}")
 def test_real_students_web_book(tmp_path):
     if shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) is None:
         pytest.skip("jupyter-book is not installed (pip install -e .[book])")

@@ -170,8 +170,8 @@ def _check(ch: _Challenge, config: Any, epochs: Any, verbose: bool) -> CheckResu
             n = chk.call(Playground, cfg, name="Playground").model.num_params()
             if n > ch.max_params:
                 chk.fail(f"your network has {n} parameters, more than {ch.max_params}. A "
-                         "layer of H units after F inputs costs (F + 1) H; fewer or better "
-                         "features and narrower layers cost less")
+                         "dense layer costs (inputs + 1) x units: a weight per input and unit, a "
+                         "bias per unit; fewer or better features and narrower layers cost less")
         if isinstance(epochs, int) and epochs > ch.max_epochs:
             chk.fail(f"{epochs} epochs is more than the {ch.max_epochs} allowed")
 

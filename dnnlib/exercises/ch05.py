@@ -397,7 +397,9 @@ def check_dense_tanh_backward(dense_tanh_backward: Callable[..., Any], *, hint: 
 
 # --------------------------------------------------------------------------- exercise 4
 #: The reader's cell of the scalar-engine exercise: chapter 5's engine in brief, with
-#: the backward of ``*`` and of ``tanh`` to write (the body of each ``_backward``).
+#: the backward of ``*`` and of ``tanh`` to write (the body of each ``_backward``). The
+#: comments use the chapter's symbols: ``out`` is the node :math:`s`, ``self`` and ``other``
+#: its operands :math:`u_1, u_2` (eq-adjoint).
 HANDOUT_VALUE = '''import math
 
 
@@ -412,18 +414,18 @@ class Value:
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other))    # v = a + b
+        out = Value(self.data + other.data, (self, other))    # s = u1 + u2
 
         def _backward():
-            self.grad += out.grad        # dv/da = 1
-            other.grad += out.grad       # dv/db = 1
+            self.grad += out.grad        # ds/du1 = 1
+            other.grad += out.grad       # ds/du2 = 1
 
         out._backward = _backward
         return out
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other))    # v = a * b
+        out = Value(self.data * other.data, (self, other))    # s = u1 * u2
 
         def _backward():
             raise NotImplementedError  # your code here
@@ -433,7 +435,7 @@ class Value:
 
     def tanh(self):
         t = math.tanh(self.data)
-        out = Value(t, (self,))                               # v = tanh(x)
+        out = Value(t, (self,))                               # s = tanh(u)
 
         def _backward():
             raise NotImplementedError  # your code here
@@ -518,9 +520,10 @@ def check_value_engine(Value: Any, *, verbose: bool = True) -> CheckResult:
     r"""Check the reader's scalar engine: the backward of ``a * b`` and of ``tanh``.
 
     ``Value`` is the class of :data:`HANDOUT_VALUE` with the two ``_backward`` closures
-    written: :math:`\bar a \mathrel{+}= b\,\bar v`, :math:`\bar b \mathrel{+}= a\,\bar v`
-    for :math:`v = ab`, and :math:`\bar x \mathrel{+}= (1 - \tanh^2 x)\,\bar v` for
-    :math:`v = \tanh x`. Each case builds an expression with the reader's class and with
+    written (chapter 5's symbols, eq-adjoint): :math:`\bar u_1 \mathrel{+}= u_2\,\bar s`
+    and :math:`\bar u_2 \mathrel{+}= u_1\,\bar s` for :math:`s = u_1 u_2`, and
+    :math:`\bar u \mathrel{+}= (1 - \tanh^2 u)\,\bar s` for :math:`s = \tanh u`. Each
+    case builds an expression with the reader's class and with
     :class:`dnnlib.autograd.Value`, calls ``backward()`` and compares the gradients
     (named: ``a.grad``, ``x.grad``...); the last case trains a tiny MLP with both
     (:func:`train_tiny_mlp`). Named mistakes: swapped operands, a forgotten upstream
@@ -558,17 +561,17 @@ def check_value_engine(Value: Any, *, verbose: bool = True) -> CheckResult:
             chk.expect_close(grad, want_grads[k], what=f"{k}.grad ({expr})", rtol=1e-10,
                              atol=1e-12, mistakes=mistakes.get(k, []))
 
-    @chk.case("v = a * b: a.grad = b and b.grad = a")
+    @chk.case("a * b: a.grad = b and b.grad = a")
     def _():
         compare(lambda a, b: a * b, {"a": 2.0, "b": -3.0}, "a * b", {
-            "a": [(2.0, "the operands are swapped: dv/da = b, so self.grad += other.data * "
+            "a": [(2.0, "the operands are swapped: d(a*b)/da = b, so self.grad += other.data * "
                         "out.grad"),
-                  (1.0, "that is the derivative of a + b; for v = a * b, dv/da = b"),
-                  (-6.0, "you added the product out.data; dv/da = b: self.grad += "
+                  (1.0, "that is the derivative of a + b; the derivative of a * b by a is b"),
+                  (-6.0, "you added the product out.data; d(a*b)/da = b: self.grad += "
                          "other.data * out.grad")],
-            "b": [(-3.0, "the operands are swapped: dv/db = a, so other.grad += self.data * "
+            "b": [(-3.0, "the operands are swapped: d(a*b)/db = a, so other.grad += self.data * "
                          "out.grad"),
-                  (1.0, "that is the derivative of a + b; for v = a * b, dv/db = a"),
+                  (1.0, "that is the derivative of a + b; the derivative of a * b by b is a"),
                   (0.0, "b.grad stayed 0: the backward of a product updates BOTH operands, "
                         "other.grad += self.data * out.grad")],
         })
@@ -576,9 +579,9 @@ def check_value_engine(Value: Any, *, verbose: bool = True) -> CheckResult:
     @chk.case("a number on either side: a * 4.0 + 4.0 * b")
     def _():
         compare(lambda a, b: a * 4.0 + 4.0 * b, {"a": 1.5, "b": -0.5}, "a * 4.0 + 4.0 * b",
-                {"a": [(1.5, "the operands are swapped: dv/da = b (here the constant 4.0)")]})
+                {"a": [(1.5, "the operands are swapped: d(a*b)/da = b (here the constant 4.0)")]})
 
-    @chk.case("a value used twice: v = a * a gives a.grad = 2a (+=, not =)")
+    @chk.case("a value used twice: a * a gives a.grad = 2a (+=, not =)")
     def _():
         compare(lambda a: a * a, {"a": 3.0}, "a * a", {
             "a": [(3.0, "a.grad kept only one of its two contributions: write self.grad += "
@@ -586,7 +589,7 @@ def check_value_engine(Value: Any, *, verbose: bool = True) -> CheckResult:
                         "receives both (eq-adjoint sums over all uses)")],
         })
 
-    @chk.case("the chain rule: v = (a * b) * c multiplies by the upstream gradient out.grad")
+    @chk.case("the chain rule: (a * b) * c multiplies by the upstream gradient out.grad")
     def _():
         compare(lambda a, b, c: (a * b) * c, {"a": 2.0, "b": -3.0, "c": 0.5},
                 "(a * b) * c", {
@@ -598,7 +601,7 @@ def check_value_engine(Value: Any, *, verbose: bool = True) -> CheckResult:
 
     t = math.tanh(0.8)
 
-    @chk.case("v = tanh(x): x.grad = 1 - tanh(x)**2")
+    @chk.case("tanh(x): x.grad = 1 - tanh(x)**2")
     def _():
         compare(lambda x: x.tanh(), {"x": 0.8}, "x.tanh()", {
             "x": [(1 - 0.8**2, "you used the input: the derivative of tanh at x is 1 - "
@@ -611,7 +614,7 @@ def check_value_engine(Value: Any, *, verbose: bool = True) -> CheckResult:
                                         "1 - tanh(x)**2")],
         })
 
-    @chk.case("tanh in a chain: v = 3 * tanh(x) * tanh(x)")
+    @chk.case("tanh in a chain: 3 * tanh(x) * tanh(x)")
     def _():
         d = 6 * t * (1 - t**2)
         compare(lambda x: 3.0 * x.tanh() * x.tanh(), {"x": 0.8}, "3 * tanh(x) * tanh(x)", {

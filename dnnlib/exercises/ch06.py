@@ -10,9 +10,12 @@
 
 **fit's shuffling order** (what makes ``train_loop`` reproducible): ``fit`` turns ``rng``
 into one ``numpy.random.Generator`` at the start; at the start of every epoch it draws
-``order = rng.permutation(N)`` from that same generator and cuts ``order`` into consecutive
+``order = rng.permutation(n)`` from that same generator and cuts ``order`` into consecutive
 slices of ``batch_size`` rows, the last slice holding the remainder. Nothing else in
 ``fit`` draws from that generator (validation does not; dropout has its own).
+
+The messages follow chapter 6's notation: ``n`` is the number of rows of the training set
+``X`` (what ``rng.permutation(n)`` shuffles), ``N`` the rows of one mini-batch.
 
 Each checker prints feedback and returns a
 :class:`~dnnlib.exercises._checker.CheckResult`.
@@ -295,7 +298,7 @@ def check_train_loop(train_loop: Callable[..., Any], *, verbose: bool = True) ->
              "runs; write the epochs and the mini-batch steps yourself",
         batches: "your loop uses dnnlib.data.batches (maybe under another name, or through "
                  "a helper): the exercise asks for the loop without it. Draw order = "
-                 "rng.permutation(N) and slice it yourself, as in the first exercise",
+                 "rng.permutation(n) and slice it yourself, as in the first exercise",
     }
 
     def compare(seed: int, n: int, epochs: int, bs: int, optimizer: str) -> None:
@@ -330,11 +333,11 @@ def check_train_loop(train_loop: Callable[..., Any], *, verbose: bool = True) ->
                  "optimizer.zero_grad() (or model.zero_grad()) before each backward pass, "
                  "otherwise .grad accumulates over the steps"),
                 ({"shuffle": "none"}, "you did not shuffle: visit the rows in the order "
-                 "order = rng.permutation(N), drawn at the start of every epoch"),
+                 "order = rng.permutation(n), drawn at the start of every epoch"),
                 ({"shuffle": "once"}, "the same order every epoch: draw a new "
-                 "rng.permutation(N) at the start of each epoch, from the generator rng you "
+                 "rng.permutation(n) at the start of each epoch, from the generator rng you "
                  "are given (do not re-seed)"),
-                ({"drop_last": True}, "you dropped the last partial batch: with N = "
+                ({"drop_last": True}, "you dropped the last partial batch: with n = "
                  f"{n} and batch_size = {bs} the last batch holds {n % bs} rows and fit "
                  "trains on it too"),
             ]:
@@ -346,22 +349,22 @@ def check_train_loop(train_loop: Callable[..., Any], *, verbose: bool = True) ->
             if got_rng.bit_generator.state == used.bit_generator.state:
                 chk.fail("the weights differ from fit's, and you never drew from the generator "
                          "rng you were given (did you re-seed, or shuffle with another "
-                         "generator?). Draw order = rng.permutation(N) from rng at the start "
+                         "generator?). Draw order = rng.permutation(n) from rng at the start "
                          "of each epoch")
             for k in range(1, epochs + 1):
                 used.permutation(n)
                 if k < epochs and got_rng.bit_generator.state == used.bit_generator.state:
                     chk.fail(f"the weights differ from fit's: you drew {k} permutation(s) from "
                              f"rng for {epochs} epochs. Likely mistake: the same order every "
-                             "epoch; draw a new rng.permutation(N) at the start of each epoch")
+                             "epoch; draw a new rng.permutation(n) at the start of each epoch")
             if got_rng.bit_generator.state != used.bit_generator.state:
                 chk.fail("the weights differ from fit's, and you drew from rng differently "
-                         f"from fit, which draws exactly one rng.permutation(N) per epoch ("
+                         f"from fit, which draws exactly one rng.permutation(n) per epoch ("
                          f"{epochs} here); draw nothing else from rng (no rng.shuffle of the "
                          "data, no rng.choice, no extra draws)")
             err = max(float(np.max(np.abs(a - b))) for a, b in zip(w_want, w_got, strict=True))
             chk.fail(f"the weights differ from fit's (largest difference {err:.3g}). fit draws "
-                     "order = rng.permutation(N) at the start of each epoch, cuts it into "
+                     "order = rng.permutation(n) at the start of each epoch, cuts it into "
                      "slices order[i:i + batch_size], and for each does zero_grad, forward, "
                      "loss, backward, step; do the same, and draw nothing else from rng")
         if len(got) != epochs:
@@ -374,7 +377,7 @@ def check_train_loop(train_loop: Callable[..., Any], *, verbose: bool = True) ->
         mistakes = []
         for kind, hint in [("mean", "you averaged the batch losses without weights; the last "
                             "batch is smaller, so weight each batch loss by its number of rows "
-                            "and divide by N"),
+                            "and divide by n, the rows of the whole training set"),
                            ("last", "you returned the loss of the last batch of each epoch; "
                             "return the mean over all rows of the epoch")]:
             Xm, ym, mm, lm, om = _toy_problem(seed, n, optimizer)
@@ -382,15 +385,15 @@ def check_train_loop(train_loop: Callable[..., Any], *, verbose: bool = True) ->
                                            np.random.default_rng(seed), epoch_loss=kind), hint))
         chk.expect_close(got_f, want, rtol=1e-9, atol=1e-12, mistakes=mistakes)
 
-    @chk.case("N = 50, batch_size = 16 (last batch of 2), 3 epochs, SGD with momentum")
+    @chk.case("n = 50 rows, batch_size = 16 (last batch of 2), 3 epochs, SGD with momentum")
     def _():
         compare(10, 50, 3, 16, "sgd")
 
-    @chk.case("N = 48, batch_size = 12 (4 full batches), 4 epochs, Adam")
+    @chk.case("n = 48 rows, batch_size = 12 (4 full batches), 4 epochs, Adam")
     def _():
         compare(11, 48, 4, 12, "adam")
 
-    @chk.case("edge case: batch_size > N (one batch per epoch: full-batch descent)")
+    @chk.case("edge case: batch_size > n (one batch per epoch: full-batch descent)")
     def _():
         compare(12, 20, 3, 64, "sgd")
 
