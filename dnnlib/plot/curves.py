@@ -123,7 +123,8 @@ def learning_curves(curves: Any, *, x: Any = None, ax: Any = None,
     x : array (T,), or mapping label -> array, optional
         The abscissae; default ``1, ..., T`` (epochs counted from 1).
     ax : matplotlib Axes, optional
-        Draw into this axes (a panel of a larger figure).
+        Draw into this axes (a panel of a larger figure; its title is then set in a
+        smaller font).
     title, xlabel, ylabel : str
         Say what is drawn and in which units.
     logx, logy : bool
@@ -174,6 +175,7 @@ def learning_curves(curves: Any, *, x: Any = None, ax: Any = None,
                                or smooth < 1):
         raise ValueError(f"{fn}: smooth must be a positive int, got {smooth!r}")
     records = _records(curves, fn)
+    panel = ax is not None
     fig, ax = figure_and_axes(ax, figsize)
     drawn = 0
     for k, (label, values) in enumerate(records.items()):
@@ -226,7 +228,7 @@ def learning_curves(curves: Any, *, x: Any = None, ax: Any = None,
         ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10 if panel else None)  # a panel of a larger figure: smaller
     ax.grid(alpha=0.3, which="both" if logy or logx else "major")
     if legend and any(line.get_label() and not line.get_label().startswith("_")
                       for line in ax.lines):
@@ -299,6 +301,7 @@ def hyperparameter_sweep(values: Any, results: Mapping[str, Any], *, ax: Any = N
     xs = host_array(values, "values", fn).astype(np.float64).ravel()
     if not isinstance(results, Mapping) or not results:
         raise TypeError(f"{fn}: results must be a non-empty mapping label -> results")
+    panel = ax is not None
     fig, ax = figure_and_axes(ax, figsize)
     from matplotlib.transforms import blended_transform_factory
 
@@ -340,7 +343,7 @@ def hyperparameter_sweep(values: Any, results: Mapping[str, Any], *, ax: Any = N
         ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10 if panel else None)
     ax.grid(alpha=0.3)
     if legend:
         ax.legend(fontsize=8, loc=legend_loc)
@@ -390,6 +393,7 @@ def lr_range_test(result: Any, *, ax: Any = None,
     if not (rates.shape == losses.shape == smoothed.shape) or rates.ndim != 1:
         raise ValueError(f"{fn}: result.rates, losses and smoothed must be 1-D arrays of one "
                          f"length, got {rates.shape}, {losses.shape}, {smoothed.shape}")
+    panel = ax is not None
     fig, ax = figure_and_axes(ax, figsize)
     ax.plot(rates, losses, ".", ms=4, color="0.6", label="loss of each step")
     ax.plot(rates, smoothed, color=CLASS_COLORS[0], label="smoothed")
@@ -400,7 +404,7 @@ def lr_range_test(result: Any, *, ax: Any = None,
         ax.set_ylim(*ylim)
     ax.set_xlabel("learning rate $\\eta$ (log scale)")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10 if panel else None)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig

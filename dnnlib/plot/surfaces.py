@@ -32,7 +32,7 @@ def _points(path: Any, fn: str) -> np.ndarray:
 
 def loss_surface(surface: Any, paths: Any = None, *, ax: Any = None, title: str | None = None,
                  levels: int = 14, n: int = 120, eigenvectors: bool = False,
-                 max_points: int | None = None, colors: Any = None,
+                 max_points: int | None = None, colors: Any = None, legend: bool = True,
                  legend_loc: str = "upper right",
                  figsize: tuple[float, float] = (4.6, 3.8)) -> Figure:
     r"""Contours of a 2-D loss surface, its minimum, and optimizer paths on it.
@@ -62,6 +62,9 @@ def loss_surface(surface: Any, paths: Any = None, *, ax: Any = None, title: str 
         Draw only the first ``max_points`` points of each path.
     colors : mapping label -> colour, list, or one colour
         Default: :data:`CLASS_COLORS` in order.
+    legend : bool
+        A legend of the labelled paths (``False``: none, for example when a panel
+        beside it has one).
     legend_loc : str
         Where the legend goes.
     figsize : (float, float)
@@ -116,7 +119,7 @@ def loss_surface(surface: Any, paths: Any = None, *, ax: Any = None, title: str 
     ax.set_ylabel(r"$\theta_2$ (unitless)")
     ax.set_title(title if title is not None else str(getattr(surface, "name", "")),
                  fontsize=10)
-    if labelled:
+    if labelled and legend:
         ax.legend(fontsize=7, loc=legend_loc)
     return fig
 
