@@ -160,6 +160,7 @@ def percentile_curves(x: Any, percentiles: Any, q: Sequence[float] = (15, 50, 85
     if pct.shape != (xs.size, len(q)):
         raise ValueError(f"{fn}: percentiles must have shape (len(x), len(q)) = "
                          f"({xs.size}, {len(q)}), got {pct.shape}")
+    panel = ax is not None
     fig, ax = figure_and_axes(ax, figsize)
     for k, level in enumerate(q):
         ax.plot(xs, pct[:, k], "-" if level == 50 else "--", color=color,
@@ -168,7 +169,7 @@ def percentile_curves(x: Any, percentiles: Any, q: Sequence[float] = (15, 50, 85
         ax.set_ylim(*ylim)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10 if panel else None)  # a panel of a larger figure: smaller
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     return fig
