@@ -5,7 +5,8 @@ connected idle kernel (the toolbar says "idle" before a kernel is attached, so R
 do nothing), clear the stored outputs, run all cells, wait until the kernel is idle with
 every cell run, assert no error output and no raw MyST in the markdown (jupyterlab-myst
 renders it), then move the chapter's live controls (sliders, then
-dropdowns) until one changes its output (the redrawn figure or the printed value). Plus the
+dropdowns) until one changes its output (the redrawn figure or the printed value), and assert
+that the browser's console got no error, no warning and no uncaught exception all along. Plus the
 reader's own notebook: ``import dnnlib`` and a small ``fit`` with its progress bar widget.
 The server runs on a throwaway copy of ``book/``; each test shuts its kernel down.
 
@@ -104,6 +105,40 @@ _OUTPUT_STATE = """(el) => {
       .map(e => e.textContent.trim());
   return JSON.stringify([imgs, texts]);
 }"""
+
+
+#: Console messages of JupyterLab itself that say nothing about the book, each with the
+#: reason it is tolerated (empty: every error and warning counts).
+ALLOWED_CONSOLE: list[tuple[re.Pattern[str], str]] = []
+
+
+class ConsoleLog:
+    """Errors, warnings and uncaught exceptions of one Lab page (Chromium's console).
+
+    A clean console is part of what a reader gets: a jupyterlab-myst "Cross reference target
+    was not found" (a reference to another notebook), an extension built for another
+    JupyterLab ("Unsatisfied version ... of shared singleton module"), an exception thrown
+    by a widget all show up here first."""
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        self.messages: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.messages.append(f"uncaught exception: {exc}"))
+
+    def _console(self, msg) -> None:  # type: ignore[no-untyped-def]
+        if msg.type not in ("error", "warning"):
+            return
+        text = msg.text
+        if any(p.search(text) for p, _ in ALLOWED_CONSOLE):
+            return
+        self.messages.append(f"{msg.type}: {text[:300]}")
+
+    def problems(self) -> list[str]:
+        """Distinct messages, each with how often it came (a re-render repeats them)."""
+        counts: dict[str, int] = {}
+        for m in self.messages:
+            counts[m] = counts.get(m, 0) + 1
+        return [f"{m} (x{n})" if n > 1 else m for m, n in counts.items()]
 
 
 class RunStuck(AssertionError):
@@ -219,6 +254,7 @@ def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, scr
     figure as it is in some states (chapter 2's leaky slope does nothing to a ReLU), so each
     but the last gets 10 s to show a change, the last 30 s."""
     page = context.new_page()
+    console = ConsoleLog(page)
     timings: dict = {}
     try:
         try:
@@ -248,12 +284,18 @@ def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, scr
                                        timeout=30_000 if i == len(controls) - 1 else 10_000,
                                        polling=250)
                 timings["widget"] = time.monotonic() - t0
-                return
+                break
             except Exception:  # playwright TimeoutError: try the next control
                 continue
-        shot = _shot(page, screenshots, notebook + "-widget")
-        raise AssertionError(f"{notebook}: moved {tried} but no output changed; "
-                             f"screenshot {shot}")
+        else:
+            shot = _shot(page, screenshots, notebook + "-widget")
+            raise AssertionError(f"{notebook}: moved {tried} but no output changed; "
+                                 f"screenshot {shot}")
+        page.wait_for_timeout(1000)  # late messages of the redraw
+        problems = console.problems()
+        assert not problems, (f"{notebook}: {len(problems)} console error(s)/warning(s) while "
+                              "it opened, ran and redrew:\n" + "\n".join(problems)
+                              + f"\nscreenshot {shot}")
     finally:
         print(f"{notebook}: " + ", ".join(
             f"{k} {v:.1f} s" if isinstance(v, float) else f"{k} {v}" for k, v in timings.items()))
@@ -290,6 +332,7 @@ def test_reader_notebook_imports_dnnlib_and_fits(jupyterlab, context, screenshot
                    "execution_count": None, "id": f"c{i}"} for i, c in enumerate(code)]}
     (jupyterlab.root / "reader_fit.ipynb").write_text(json.dumps(nb))
     page = context.new_page()
+    console = ConsoleLog(page)
     timings: dict = {}
     report = _open_and_run(page, jupyterlab, "reader_fit.ipynb", timings)
     print("reader_fit.ipynb:", timings)
@@ -299,3 +342,4 @@ def test_reader_notebook_imports_dnnlib_and_fits(jupyterlab, context, screenshot
     assert bar.count() and bar.is_visible(), (
         f"no progress bar widget (tqdm) in the output of fit; screenshot {shot}")
     assert "trained" in page.locator(".jp-OutputArea").last.inner_text()
+    assert not console.problems(), f"console: {console.problems()}; screenshot {shot}"
