@@ -4,11 +4,12 @@ For each notebook of the TOC: open it alone (``?reset``: an empty workspace), wa
 connected idle kernel (the toolbar says "idle" before a kernel is attached, so Run All would
 do nothing), clear the stored outputs, run all cells, wait until the kernel is idle with
 every cell run, assert no error output and no raw MyST in the markdown (jupyterlab-myst
-renders it), then move the chapter's live controls (sliders, then
-dropdowns) until one changes its output (the redrawn figure or the printed value), and assert
-that the browser's console got no error, no warning and no uncaught exception all along. Plus the
-reader's own notebook: ``import dnnlib`` and a small ``fit`` with its progress bar widget.
-The server runs on a throwaway copy of ``book/``; each test shuts its kernel down.
+renders it), then move the chapter's live controls (sliders, then toggle buttons, then
+dropdowns) until one changes its output (the redrawn figure or the printed value), and
+assert that the browser's console got no error, no warning and no uncaught exception all
+along. Plus the reader's own notebook: ``import dnnlib`` and a small ``fit`` with its
+progress bar widget. The server runs on a throwaway copy of ``book/``; each test shuts its
+kernel down.
 
 Flakiness seen before (1 in 3-5 runs stuck, retried): every new page restored the workspace,
 so each test re-opened all earlier notebooks with their kernels (open time 8 s -> 21 s over
@@ -214,10 +215,13 @@ def _shot(page, screenshots, name: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def _controls(page) -> list:  # type: ignore[no-untyped-def]
-    """The live controls of the outputs, first sliders then dropdowns (at most 3 each)."""
+    """The live controls of the outputs, first sliders, then toggle buttons (a Choice of
+    few options), then dropdowns (at most 3 of each)."""
     sliders = page.locator(".jp-OutputArea .widget-slider")
+    toggles = page.locator(".jp-OutputArea .widget-toggle-buttons")
     dropdowns = page.locator(".jp-OutputArea .widget-dropdown select")
     return ([("slider", sliders.nth(i)) for i in range(min(sliders.count(), 3))]
+            + [("toggle", toggles.nth(i)) for i in range(min(toggles.count(), 3))]
             + [("dropdown", dropdowns.nth(i)) for i in range(min(dropdowns.count(), 3))])
 
 
@@ -239,6 +243,14 @@ def _move(page, kind, control) -> tuple[str, str, object]:  # type: ignore[no-un
         return f"slider {desc!r} {v0} -> {handle.get_attribute('aria-valuenow')}", before, handle
     control.scroll_into_view_if_needed()
     before = control.evaluate(_OUTPUT_STATE)
+    if kind == "toggle":
+        buttons = control.locator("button")
+        current = control.locator("button.mod-active").first.inner_text()
+        other = next(b for b in buttons.all() if "mod-active" not in (b.get_attribute("class")
+                                                                       or ""))
+        text = other.inner_text()
+        other.click()
+        return f"toggle {current!r} -> {text!r}", before, control
     options = control.locator("option").all_inner_texts()
     current = control.evaluate("s => s.options[s.selectedIndex].text")
     other = next((o for o in options if o != current), current)
@@ -250,9 +262,9 @@ def _move(page, kind, control) -> tuple[str, str, object]:  # type: ignore[no-un
 def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, screenshots):
     """Run all cells; then some live control of the chapter must redraw its output.
 
-    Controls are tried in turn (sliders, then dropdowns): a control can rightly leave the
-    figure as it is in some states (chapter 2's leaky slope does nothing to a ReLU), so each
-    but the last gets 10 s to show a change, the last 30 s."""
+    Controls are tried in turn (sliders, toggle buttons, dropdowns): a control can rightly
+    leave the figure as it is in some states (chapter 2's leaky slope does nothing to a
+    ReLU), so each but the last gets 10 s to show a change, the last 30 s."""
     page = context.new_page()
     console = ConsoleLog(page)
     timings: dict = {}
