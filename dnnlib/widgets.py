@@ -243,9 +243,10 @@ class Explorer:
         of an 8-inch figure at scale 2 takes about as many bytes as full-colour frames at
         60 dpi); None keeps full-colour PNGs.
     dpi : int, optional
-        Not used any more (the fallback's resolution follows from ``width`` and
-        ``scale``); accepted, and checked, so that existing calls still run. The live
-        view uses the figure's own dpi.
+        If given, the fallback's frames are drawn at this resolution and shown at their
+        pixel size (``width`` and ``scale`` then do not apply): the behaviour before
+        ``width`` and ``scale`` existed, for a caller that must keep its frames small.
+        The live view uses the figure's own dpi.
     max_frames : int
         Upper bound on the number of frames (the product of the parameters'
         frame counts).
@@ -336,8 +337,11 @@ class Explorer:
 
     def frame_size(self, fig: Any) -> tuple[int, int, float]:
         """``(css_width, css_height, dpi)`` of ``fig`` in the fallback: its true size (96 CSS
-        pixels per inch) capped at ``width``, drawn at ``scale`` image pixels per CSS pixel."""
+        pixels per inch) capped at ``width``, drawn at ``scale`` image pixels per CSS pixel
+        (with an explicit ``dpi``: drawn at ``dpi``, shown at its pixel size)."""
         w_in, h_in = (float(v) for v in fig.get_size_inches())
+        if self.dpi is not None:
+            return round(w_in * self.dpi), round(h_in * self.dpi), float(self.dpi)
         css_w = min(self.width, round(CSS_PX_PER_INCH * w_in))
         return css_w, round(css_w * h_in / w_in), self.scale * css_w / w_in
 

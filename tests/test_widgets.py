@@ -208,6 +208,13 @@ def test_frames_show_at_true_size_capped_at_width_and_drawn_at_twice_the_pixels(
         assert (w, h) == (700, 262) and pw == 2100 and abs(ph - 3 * 262.5) <= 1
 
 
+def test_an_explicit_dpi_keeps_small_frames_at_their_pixel_size():
+    ex = Explorer(draw, Slider("a", 0.0, 1.0, frames=[0.0, 1.0]), dpi=40)
+    assert ex.frame_size(draw(0.0)) == (80, 60, 40.0)
+    (png, w, h, style), *_ = _frames(ex.fallback_html())
+    assert (w, h) == (80, 60) and _png_info(png)[:2] == (80, 60)
+
+
 def test_frames_are_palette_pngs_unless_asked_otherwise():
     (png, *_), *_ = _frames(make().fallback_html())
     assert _png_info(png)[2] == 3  # palette
