@@ -52,21 +52,45 @@ def new_figure(figsize: tuple[float, float] = (6.4, 4.0), dpi: int = 100, *, nro
     return fig, axes
 
 
-def figure_png(fig: Figure, dpi: int | None = None) -> bytes:
+def figure_png(fig: Figure, dpi: float | None = None, *, colors: int | None = None) -> bytes:
     """The PNG bytes of ``fig``, identical on every run (no 'Software' metadata).
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    dpi : float, optional
+        Pixels per inch of the figure (default: the figure's own).
+    colors : int, optional
+        If given (2 to 256), a palette PNG of at most that many colours: median cut without
+        dithering, deterministic, about 3x smaller than the full-colour PNG of a plot (the
+        web book's explorers store their frames this way).
 
     Examples
     --------
     >>> fig, ax = new_figure(figsize=(2, 1), dpi=50)
     >>> figure_png(fig) == figure_png(fig)
     True
+    >>> figure_png(fig, colors=64) == figure_png(fig, colors=64)
+    True
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"figure_png: fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if colors is not None and (isinstance(colors, bool) or not isinstance(colors, int)
+                               or not 2 <= colors <= 256):
+        raise ValueError(f"figure_png: colors must be an int in [2, 256] or None, got {colors!r}")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi if dpi is not None else fig.dpi,
                 metadata=_PNG_METADATA)
-    return buf.getvalue()
+    if colors is None:
+        return buf.getvalue()
+    from PIL import Image  # Pillow: a dependency of matplotlib
+
+    with Image.open(buf) as im:
+        q = im.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
+                                       dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    q.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def host_array(a: Any, name: str, fn: str) -> np.ndarray:
