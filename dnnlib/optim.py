@@ -321,7 +321,7 @@ class SGD(Optimizer):
     lr : float
         Learning rate :math:`\eta > 0`.
     momentum : float
-        :math:`\mu \in [0, 1)`; 0 is plain SGD.
+        The momentum coefficient :math:`\beta \in [0, 1)`; 0 is plain SGD.
     dampening : float
         :math:`\tau \in [0, 1]`, scales the new gradient in the momentum buffer.
     nesterov : bool
@@ -331,14 +331,18 @@ class SGD(Optimizer):
 
     Notes
     -----
-    With :math:`g_t = \nabla L(\theta_{t-1}) + \lambda\theta_{t-1}` (PyTorch's form,
-    Chapter 6):
+    With :math:`g_t = \nabla \mathcal{L}(\theta_{t-1}) + \lambda\theta_{t-1}` (PyTorch's
+    form; momentum in Chapter 4, weight decay in Chapter 6) and the momentum buffer
+    :math:`m_t`:
 
     .. math::
 
-        b_1 = g_1,\quad b_t = \mu b_{t-1} + (1-\tau) g_t,\qquad
-        d_t = \begin{cases} g_t + \mu b_t & \text{Nesterov}\\ b_t & \text{otherwise}
+        m_1 = g_1,\quad m_t = \beta m_{t-1} + (1-\tau) g_t,\qquad
+        d_t = \begin{cases} g_t + \beta m_t & \text{Nesterov}\\ m_t & \text{otherwise}
         \end{cases},\qquad \theta_t = \theta_{t-1} - \eta\, d_t .
+
+    With the defaults (:math:`\tau = 0`, no Nesterov) this is Chapter 4's
+    :math:`m_t = \beta m_{t-1} + g_t`, :math:`\theta_t = \theta_{t-1} - \eta m_t`.
 
     Examples
     --------
@@ -374,13 +378,13 @@ class SGD(Optimizer):
         return ("momentum_buffer",) if hyper["momentum"] > 0 else ()
 
     def update(self, p: Any, state: dict[str, Any]) -> None:
-        """One SGD step for ``p`` (Notes); ``state["momentum_buffer"]`` is ``b``."""
+        """One SGD step for ``p`` (Notes); ``b`` is the momentum buffer :math:`m_t`."""
         g = self.gradient(p)                                        # g_t (+ lambda theta)
         if self.momentum > 0:
             b = state["momentum_buffer"]
             if self.step_count == 1:
-                b[...] = g                                          # b_1 = g_1
-            else:
+                b[...] = g                                          # m_1 = g_1
+            else:                                                   # m_t = beta m + (1-tau) g_t
                 b[...] = self.momentum * b + (1.0 - self.dampening) * g
             g = g + self.momentum * b if self.nesterov else b       # the direction d_t
         p.data -= self.lr * g                                       # theta -= lr d_t
@@ -408,21 +412,26 @@ class RMSProp(Optimizer):
     eps : float
         :math:`\epsilon \ge 0`, added to the root (PyTorch's placement).
     momentum : float
-        :math:`\mu \in [0, 1)`; 0 applies the rescaled gradient directly.
+        The momentum coefficient :math:`\beta \in [0, 1)`; 0 applies the rescaled
+        gradient directly.
     weight_decay : float
         L2 coefficient :math:`\lambda \ge 0` added to the gradient.
 
     Notes
     -----
-    PyTorch's ``RMSprop`` (Chapter 6), with :math:`g_t` including weight decay:
+    PyTorch's ``RMSprop`` (Chapter 4), with :math:`g_t` including weight decay and the
+    momentum buffer :math:`m_t`:
 
     .. math::
 
         v_t = \alpha v_{t-1} + (1-\alpha) g_t^2,\qquad
-        b_t = \mu b_{t-1} + \frac{g_t}{\sqrt{v_t} + \epsilon},\qquad
-        \theta_t = \theta_{t-1} - \eta\, b_t ,
+        m_t = \beta m_{t-1} + \frac{g_t}{\sqrt{v_t} + \epsilon},\qquad
+        \theta_t = \theta_{t-1} - \eta\, m_t ,
 
-    with :math:`v_0 = b_0 = 0` (for :math:`\mu = 0`, :math:`b_t` is the fraction itself).
+    with :math:`v_0 = m_0 = 0` (for :math:`\beta = 0`, :math:`m_t` is the fraction itself:
+    Chapter 4's :math:`\theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{v_t} + \epsilon)`). The
+    average starts at 0 and is not bias-corrected, so the first steps are about
+    :math:`\eta / \sqrt{1 - \alpha}` long (Chapter 4).
 
     Examples
     --------
@@ -451,7 +460,7 @@ class RMSProp(Optimizer):
         return ("square_avg", "momentum_buffer") if hyper["momentum"] > 0 else ("square_avg",)
 
     def update(self, p: Any, state: dict[str, Any]) -> None:
-        """One RMSProp step for ``p`` (Notes); ``v`` is ``state["square_avg"]``."""
+        """One RMSProp step for ``p`` (Notes); ``b`` is the momentum buffer :math:`m_t`."""
         xp = B.namespace(p.data)
         g = self.gradient(p)
         v = state["square_avg"]
@@ -459,7 +468,7 @@ class RMSProp(Optimizer):
         d = g / (xp.sqrt(v) + self.eps)                              # g_t / (sqrt(v_t) + eps)
         if self.momentum > 0:
             b = state["momentum_buffer"]
-            b[...] = self.momentum * b + d                           # b_t = mu b + d
+            b[...] = self.momentum * b + d                           # m_t = beta m + d
             d = b
         p.data -= self.lr * d
 
@@ -494,15 +503,19 @@ class Adam(Optimizer):
 
     Notes
     -----
-    PyTorch's ``Adam`` (Chapter 6), with :math:`m_0 = v_0 = 0` and :math:`g_t` including
+    PyTorch's ``Adam`` (Chapter 4), with :math:`m_0 = v_0 = 0` and :math:`g_t` including
     weight decay:
 
     .. math::
 
         m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\qquad
         v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\qquad
-        \theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
-        \frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon} .
+        \theta_t = \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon},
+
+    with the bias corrections :math:`\hat m_t = m_t / (1-\beta_1^t)`,
+    :math:`\hat v_t = v_t / (1-\beta_2^t)`. PyTorch (and the NumPy kernel) fold them into
+    :math:`\frac{\eta}{1-\beta_1^t}\, m_t / (\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon)`,
+    the same number.
 
     Examples
     --------
@@ -565,8 +578,8 @@ class AdamW(Adam):
 
     Notes
     -----
-    Before the Adam update of Chapter 6, :math:`\theta \leftarrow (1 - \eta\lambda)\theta`;
-    the moments see the raw gradient :math:`g_t = \nabla L`.
+    Before the Adam update of Chapter 4, :math:`\theta \leftarrow (1 - \eta\lambda)\theta`;
+    the moments see the raw gradient :math:`g_t = \nabla \mathcal{L}`.
 
     Examples
     --------
@@ -642,7 +655,7 @@ def _rmsprop_inplace(theta: np.ndarray, g: np.ndarray, v: np.ndarray, buf: np.nd
     tmp += eps
     np.divide(g, tmp, out=tmp)
     if momentum > 0:
-        buf *= momentum                         # b = mu b + d
+        buf *= momentum                         # m = beta m + d
         buf += tmp
         np.multiply(buf, lr, out=tmp)
     else:

@@ -687,7 +687,8 @@ def lr_find(model: Any, loss: Any, optimizer: Optimizer, X: Any, y: Any, *,
     rng : numpy.random.Generator, int or None
         Shuffling.
     smoothing : float
-        EMA coefficient :math:`\beta \in [0, 1)` for the smoothed curve.
+        Decay rate :math:`\beta \in [0, 1)` of the exponential moving average that
+        smooths the curve.
     diverge_factor : float
         Stop early when the smoothed loss exceeds this multiple of its minimum.
 
@@ -697,10 +698,17 @@ def lr_find(model: Any, loss: Any, optimizer: Optimizer, X: Any, y: Any, *,
 
     Notes
     -----
-    Step :math:`k` uses :math:`\eta_k = \eta_0 (\eta_1/\eta_0)^{k/(K-1)}` (Smith, 2017;
-    Chapter 4). The smoothed loss is :math:`s_k = \bigl(\beta a_{k-1} + (1-\beta)L_k\bigr)
-    / (1-\beta^{k+1})` with :math:`a` the uncorrected average; the suggestion is the
-    rate where :math:`ds/d\log\eta` is most negative.
+    The exponential sweep of the fastai library (Howard & Gugger, 2020), a variant of
+    the range test of Smith (2017), whose rate grows linearly over a few epochs
+    (Chapter 4): step :math:`\tau = 0, \dots, K - 1` uses
+    :math:`\eta_\tau = \eta_{\text{lo}} (\eta_{\text{hi}}/\eta_{\text{lo}})^{\tau/(K-1)}`
+    (``start_lr``, ``end_lr``, ``num_steps``). With :math:`\ell_\tau` the mini-batch loss of
+    step :math:`\tau`, the smoothed loss is :math:`s_\tau = a_\tau / (1-\beta^{\tau+1})`,
+    where :math:`a_\tau = \beta a_{\tau-1} + (1-\beta)\ell_\tau` (:math:`a_{-1} = 0`) is the
+    moving average and the division corrects its bias towards 0, as Adam does. The sweep
+    stops once :math:`s_\tau` exceeds ``diverge_factor`` times its minimum (or the loss
+    is not finite); the suggestion is the rate where :math:`ds/d\log\eta` is most
+    negative, between the noisy first tenth of the sweep and the minimum of :math:`s`.
 
     Examples
     --------

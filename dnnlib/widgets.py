@@ -9,12 +9,17 @@ its mime bundle:
   Notebook 7, VS Code).
 * ``text/html``: a fallback that needs **no kernel and no script file**: a few
   frames precomputed at the parameters' ``frames`` values, embedded as base64 PNGs,
-  and an ``<input type="range" oninput="...">`` per parameter that shows the
-  matching frame; an ``<output>`` shows the value. The book's ``_config.yml``
-  ranks ``text/html`` above the widget view for the HTML builders, so the web book
-  shows this fallback. Its bytes are identical run to run (figures drawn with
-  :mod:`dnnlib.plot`'s object API and saved without the 'Software' stamp), so
-  nbval compares it like any other output.
+  an ``<input type="range">`` per numeric parameter (an ``<output>`` shows its value)
+  and a group of radio buttons per choice; the form's ``oninput`` shows the
+  matching frame. The book's ``_config.yml`` ranks ``text/html`` above the widget view
+  for the HTML builders, so the web book shows this fallback. Its bytes are identical
+  run to run (figures drawn with :mod:`dnnlib.plot`'s object API, saved without the
+  'Software' stamp as palette PNGs), so nbval compares it like any other output.
+
+The fallback shows a figure at its true size (96 CSS pixels per inch of ``figsize``,
+so a 10 pt label reads as 10 pt), at most ``width`` CSS pixels wide and shrunk to the
+column on a narrow screen, with ``scale`` (2) image pixels per CSS pixel for sharp
+screens; its text stays readable in the web book's light and dark themes.
 
 ``import dnnlib`` never imports this module; ipywidgets and matplotlib are imported
 here only, and ipywidgets only when the live view is asked for.
@@ -48,6 +53,12 @@ __all__ = ["Slider", "Choice", "Explorer", "MAX_FRAMES"]
 
 #: Default limit on the number of precomputed frames of a fallback (repository size).
 MAX_FRAMES = 16
+#: A choice is shown live as toggle buttons up to this many options and characters in all,
+#: as a dropdown beyond.
+TOGGLE_MAX_OPTIONS = 6
+TOGGLE_MAX_CHARS = 60
+#: CSS pixels per inch of a figure in the fallback (the CSS inch: fonts keep their size).
+CSS_PX_PER_INCH = 96
 
 
 def _fmt_value(v: Any, fmt: str) -> str:
@@ -150,7 +161,8 @@ class Slider:
 
 @dataclass(frozen=True)
 class Choice:
-    """A discrete parameter: a dropdown live, every option in the web fallback.
+    """A discrete parameter: toggle buttons live (a dropdown when the options are many or
+    long), radio buttons in the web fallback, every option precomputed there.
 
     Examples
     --------
@@ -185,8 +197,14 @@ class Choice:
         return _fmt_value(v, self.fmt)
 
     def make_widget(self, widgets: Any) -> Any:
-        return widgets.Dropdown(options=[(self.text(o), o) for o in self.options],
-                                value=self.value, description=self.label or self.name)
+        options = [(self.text(o), o) for o in self.options]
+        if len(options) <= TOGGLE_MAX_OPTIONS and \
+                sum(len(t) for t, _ in options) <= TOGGLE_MAX_CHARS:
+            return widgets.ToggleButtons(options=options, value=self.value,
+                                         description=self.label or self.name,
+                                         style={"button_width": "auto"})
+        return widgets.Dropdown(options=options, value=self.value,
+                                description=self.label or self.name)
 
 
 def _check_name(name: Any, fn: str) -> None:
@@ -213,9 +231,22 @@ class Explorer:
     readout : callable, optional
         ``readout(**values) -> str``: a line of text under the figure (for example
         the network's output), plain text, escaped.
-    dpi : int
-        Resolution of the fallback's frames (modest: the frames are stored in the
-        notebook). The live view uses the figure's own dpi.
+    width : int
+        Largest width of a fallback frame, in CSS pixels (default 800, about the text
+        column of the web book at 1280 pixels); below it a frame shows at its true size,
+        96 CSS pixels per inch of the figure.
+    scale : int
+        Image pixels per CSS pixel of the fallback's frames (2: sharp on high-density
+        screens).
+    colors : int or None
+        Frames are palette PNGs of at most this many colours (64: a fallback of 12 frames
+        of an 8-inch figure at scale 2 takes about as many bytes as full-colour frames at
+        60 dpi); None keeps full-colour PNGs.
+    dpi : int, optional
+        If given, the fallback's frames are drawn at this resolution and shown at their
+        pixel size (``width`` and ``scale`` then do not apply): the behaviour before
+        ``width`` and ``scale`` existed, for a caller that must keep its frames small.
+        The live view uses the figure's own dpi.
     max_frames : int
         Upper bound on the number of frames (the product of the parameters'
         frame counts).
@@ -230,10 +261,13 @@ class Explorer:
     >>> ex = Explorer(draw, Slider("a", 0.0, 1.0, frames=[0.0, 1.0]))
     >>> ex.n_frames, "<input" in ex.fallback_html()
     (2, True)
+    >>> ex.frame_size(draw(0.5))  # (CSS width, CSS height, dpi of the image)
+    (192, 144, 192.0)
     """
 
     def __init__(self, draw: Callable[..., Any], *params: _Param, title: str | None = None,
-                 readout: Callable[..., str] | None = None, dpi: int = 60,
+                 readout: Callable[..., str] | None = None, width: int = 800, scale: int = 2,
+                 colors: int | None = 64, dpi: int | None = None,
                  max_frames: int = MAX_FRAMES) -> None:
         fn = "Explorer"
         if not callable(draw):
@@ -249,8 +283,16 @@ class Explorer:
             raise ValueError(f"{fn}: parameter names must be distinct, got {names}")
         if readout is not None and not callable(readout):
             raise TypeError(f"{fn}: readout must be callable or None")
-        if isinstance(dpi, bool) or not isinstance(dpi, int) or not 20 <= dpi <= 200:
+        if dpi is not None and (isinstance(dpi, bool) or not isinstance(dpi, int)
+                                or not 20 <= dpi <= 200):
             raise ValueError(f"{fn}: dpi must be an int in [20, 200], got {dpi!r}")
+        for name, v, lo, hi in (("width", width, 100, 4000), ("scale", scale, 1, 4)):
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise ValueError(f"{fn}: {name} must be an int in [{lo}, {hi}], got {v!r}")
+        if colors is not None and (isinstance(colors, bool) or not isinstance(colors, int)
+                                   or not 2 <= colors <= 256):
+            raise ValueError(f"{fn}: colors must be an int in [2, 256] or None, got "
+                             f"{colors!r}")
         n = math.prod(len(p.options) for p in params)
         if n > max_frames:
             raise ValueError(
@@ -262,7 +304,7 @@ class Explorer:
         self.params: tuple[_Param, ...] = tuple(params)
         self.title = title
         self.readout = readout
-        self.dpi = dpi
+        self.width, self.scale, self.colors, self.dpi = width, scale, colors, dpi
         self.n_frames = n
         self._html: str | None = None
         self._widget: Any = None
@@ -279,80 +321,116 @@ class Explorer:
             raise ValueError(f"Explorer.render: unknown parameter(s) {sorted(unknown)}; "
                              f"parameters are {[p.name for p in self.params]}")
         kw = self.values() | values
+        fig = self._figure(kw)
+        png = figure_png(fig, dpi=dpi)
+        text = str(self.readout(**kw)) if self.readout is not None else ""
+        return png, text
+
+    def _figure(self, kw: dict[str, Any]) -> Any:
         fig = self.draw(**kw)
         from matplotlib.figure import Figure
 
         if not isinstance(fig, Figure):
             raise TypeError(f"Explorer: draw must return a matplotlib Figure, got "
                             f"{type(fig).__name__}")
-        png = figure_png(fig, dpi=dpi)
-        text = str(self.readout(**kw)) if self.readout is not None else ""
-        return png, text
+        return fig
+
+    def frame_size(self, fig: Any) -> tuple[int, int, float]:
+        """``(css_width, css_height, dpi)`` of ``fig`` in the fallback: its true size (96 CSS
+        pixels per inch) capped at ``width``, drawn at ``scale`` image pixels per CSS pixel
+        (with an explicit ``dpi``: drawn at ``dpi``, shown at its pixel size)."""
+        w_in, h_in = (float(v) for v in fig.get_size_inches())
+        if self.dpi is not None:
+            return round(w_in * self.dpi), round(h_in * self.dpi), float(self.dpi)
+        css_w = min(self.width, round(CSS_PX_PER_INCH * w_in))
+        return css_w, round(css_w * h_in / w_in), self.scale * css_w / w_in
 
     # -------------------------------------------------------------------- web fallback
     def fallback_html(self) -> str:
-        """The script-free HTML: every frame as a base64 PNG, one range input per parameter.
+        """The script-free HTML: every frame as a base64 PNG, a control per parameter.
 
         Frame ``k`` for option indices ``(i_1, ..., i_m)`` is the mixed-radix number
-        ``k = (...(i_1 n_2 + i_2) n_3 + ...) + i_m``; the form's ``oninput`` handler
-        recomputes ``k``, shows that frame and hides the others, and writes the values
-        into the ``<output>`` elements. Computed once, then cached.
+        ``k = (...(i_1 n_2 + i_2) n_3 + ...) + i_m``. Each parameter with more than one
+        frame has a wrapper ``[data-n]`` (its number of frames) holding a range input
+        (a ``Slider``; its ``<output>`` shows the value) or radio buttons (a ``Choice``);
+        the form's ``oninput``/``onchange`` handler recomputes ``k`` and shows that frame.
+        Computed once, then cached.
         """
         if self._html is not None:
             return self._html
         esc = html.escape
         radices = [len(p.options) for p in self.params]
+        names = [p.name for p in self.params]
         frames = []
         for k, combo in enumerate(itertools.product(*(p.options for p in self.params))):
-            png, text = self.render(dpi=self.dpi, **dict(zip([p.name for p in self.params],
-                                                             combo, strict=True)))
+            kw = self.values() | dict(zip(names, combo, strict=True))
+            fig = self._figure(kw)
+            css_w, css_h, dpi = self.frame_size(fig)
+            png = figure_png(fig, dpi=dpi, colors=self.colors)
+            text = str(self.readout(**kw)) if self.readout is not None else ""
             b64 = base64.b64encode(png).decode("ascii")
             alt = ", ".join(f"{p.name} = {p.text(v)}" for p, v in zip(self.params, combo,
                                                                       strict=True))
-            cap = f'<figcaption style="font-family:monospace">{esc(text)}</figcaption>' \
-                if text else ""
-            frames.append((k, b64, esc(alt), cap))
+            # color: inherit: the theme's caption colour is grey, and the web book's dark
+            # mode puts HTML outputs on a light grey box (grey on grey)
+            cap = ('<figcaption style="font-family:monospace;color:inherit">'
+                   f"{esc(text)}</figcaption>") if text else ""
+            frames.append((k, b64, esc(alt), cap, css_w, css_h))
         start = 0
         for p, r in zip(self.params, radices, strict=True):
             start = start * r + p.start_index()
-        # oninput: k from the inputs (mixed radix), show frame k, update the outputs.
-        js = ("var f=this,k=0,i,e=f.querySelectorAll('input[type=range]'),"
-              "o=f.querySelectorAll('output');"
-              "for(i=0;i<e.length;i++){k=k*(+e[i].max+1)+(+e[i].value);"
-              "o[i].value=e[i].getAttribute('data-v').split('|')[+e[i].value];}"
+        # k from the controls (mixed radix), show frame k, write the sliders' outputs.
+        js = ("var f=this,k=0,i,j,v,e,c=f.querySelectorAll('[data-n]');"
+              "for(i=0;i<c.length;i++){e=c[i].querySelectorAll('input');v=0;"
+              "if(e[0].type=='range'){v=+e[0].value;c[i].querySelector('output').value="
+              "c[i].getAttribute('data-v').split('|')[v];}"
+              "else{for(j=0;j<e.length;j++){if(e[j].checked){v=j;}}}"
+              "k=k*(+c[i].getAttribute('data-n'))+v;}"
               "var g=f.parentNode.querySelectorAll('figure[data-k]');"
               "for(i=0;i<g.length;i++){g[i].style.display=(i==k)?'':'none';}")
+        box = "display:inline-block;margin:0.2em 1.5em 0.2em 0"
         parts = ['<div class="dnnlib-explorer" style="max-width:100%">']
         if self.title:
             parts.append(f"<strong>{esc(self.title)}</strong>")
-        parts.append(f'<form oninput="{esc(js)}" onsubmit="return false" '
-                     'style="margin:0.3em 0">')
+        parts.append(f'<form oninput="{esc(js)}" onchange="{esc(js)}" '
+                     'onsubmit="return false" style="margin:0.3em 0">')
         for p in self.params:
-            labels = "|".join(p.text(v) for v in p.options)
+            label = esc(p.label or p.name)
+            texts = [p.text(v) for v in p.options]
             i0 = p.start_index()
-            if len(p.options) == 1:  # nothing to move in the web book: say so, no dead slider
-                parts.append(
-                    '<label style="display:inline-block;margin-right:1.5em">'
-                    f'{esc(p.label or p.name)} = {esc(p.text(p.options[0]))} '
-                    '<small style="opacity:0.7">(varies in the live notebook)</small></label>'
-                )
+            if len(p.options) == 1:  # nothing to move in the web book: say so, no dead control
+                parts.append(f'<span style="{box}">{label} = {esc(texts[0])} '
+                             "<small>(varies in the live notebook)</small></span>")
                 continue
+            if isinstance(p, Choice):
+                radios = "".join(
+                    f'<label style="margin-left:0.6em;white-space:nowrap">'
+                    f'<input type="radio" name="{esc(p.name)}" value="{i}"'
+                    f'{" checked" if i == i0 else ""}> {esc(t)}</label>'
+                    for i, t in enumerate(texts))
+                parts.append(f'<span data-n="{len(texts)}" role="radiogroup" '
+                             f'aria-label="{label}" style="{box}">{label}{radios}</span>')
+                continue
+            # the output keeps the width of its longest value: nothing after it moves
+            widest = max(len(t) for t in texts)
             parts.append(
-                '<label style="display:inline-block;margin-right:1.5em">'
-                f'{esc(p.label or p.name)} '
-                f'<input type="range" name="{esc(p.name)}" min="0" '
-                f'max="{len(p.options) - 1}" step="1" value="{i0}" data-v="{esc(labels)}" '
-                f'aria-label="{esc(p.label or p.name)}"> '
-                f'<output>{esc(p.text(p.options[i0]))}</output></label>'
+                f'<label data-n="{len(texts)}" data-v="{esc("|".join(texts))}" '
+                f'style="{box}">{label} '
+                f'<input type="range" name="{esc(p.name)}" min="0" max="{len(texts) - 1}" '
+                f'step="1" value="{i0}" aria-label="{label}" style="vertical-align:middle"> '
+                f'<output style="display:inline-block;min-width:{widest}ch;'
+                f'font-variant-numeric:tabular-nums">{esc(texts[i0])}</output></label>'
             )
         parts.append("</form>")
-        for k, b64, alt, cap in frames:
-            style = "" if k == start else ' style="display:none"'
-            parts.append(f'<figure data-k="{k}"{style} class="dnnlib-frame">'
-                         f'<img src="data:image/png;base64,{b64}" alt="{alt}" '
-                         'style="max-width:100%">' + cap + "</figure>")
+        for k, b64, alt, cap, css_w, css_h in frames:
+            hidden = "" if k == start else "display:none;"
+            parts.append(
+                f'<figure data-k="{k}" class="dnnlib-frame" style="{hidden}margin:0.4em 0">'
+                f'<img src="data:image/png;base64,{b64}" alt="{alt}" width="{css_w}" '
+                f'height="{css_h}" style="width:100%;max-width:{css_w}px;height:auto">'
+                + cap + "</figure>")
         parts.append(
-            '<small style="opacity:0.7">Static preview: '
+            "<small>Static preview: "
             f'{self.n_frames} precomputed frame{"s" if self.n_frames != 1 else ""}. '
             "Run the notebook in JupyterLab for the live, continuous version.</small></div>"
         )

@@ -44,6 +44,8 @@ GLUE_SPAN = re.compile(r"<!--glue:([A-Za-z_][\w]*):([^>]*?)-->(.*?)<!--/glue-->"
 # Markup whose digits are not prose numbers.
 _STRIP = [
     GLUE_SPAN,
+    # web spans (scripts/web_spans.py): the text is what a citation or a reference prints
+    re.compile(r"<!--web .*?<!--/web-->"),
     re.compile(r"\{[\w:-]+\}`[^`]*`"),                 # roles: {eq}`..`, {cite:p}`..`, {glue:..}
     re.compile(r"```.*?```", re.S),                    # fenced blocks
     re.compile(r"`[^`]*`"),                             # code spans

@@ -52,7 +52,6 @@ LONG_FILES = {
                             "(owned by the reliability work of issue 17)",
     "dnnlib/data.py": "the synthetic sets, splitting, batching, digits and the MNIST "
                       "loader (owned by the reliability work of issue 17)",
-    "dnnlib/plot.py": "the chapters' shared figures (plot plumbing moves here, issue 16)",
     "dnnlib/optim.py": "four optimizers, each a readable rule (printed by chapter 4) and its "
                        "NumPy in-place kernel, and the checked state dict of issue 17",
     "dnnlib/playground/session.py": "the playground's state machine: data, model, "

@@ -9,6 +9,7 @@ in a fraction of a second, with no install and nothing written into the reposito
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ def repo(tmp_path: Path) -> Path:
     r.mkdir()
     for name in ("dev", "pyproject.toml", "requirements.txt"):
         shutil.copy2(REPO / name, r / name)
+    shutil.copytree(REPO / "jupyter-config", r / "jupyter-config")
     return r
 
 
@@ -88,6 +90,16 @@ def test_lab_as_root_adds_allow_root_once_with_a_notice(repo, venv):
     r = _dev(repo, venv, "lab", "--allow-root")
     assert [x for x in r.stdout.splitlines() if x.startswith("jupyter-lab")] == \
         ["jupyter-lab book/ --allow-root"]
+
+
+def test_lab_installs_the_books_lab_settings(repo, venv):
+    """Every cell rendered (windowingMode none): jupyterlab-myst then resolves every
+    reference; the file is an overrides.d default of this venv only."""
+    r = _dev(repo, venv, "lab")
+    assert r.returncode == 0, r.stderr
+    installed = venv / "share/jupyter/lab/settings/overrides.d/dnnlib-book.json"
+    assert json.loads(installed.read_text()) == \
+        {"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}
 
 
 def test_book_passes_arguments_through(repo, venv):

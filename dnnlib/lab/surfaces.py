@@ -4,8 +4,8 @@ A loss surface here is a function :math:`f(\theta)` of a point
 :math:`\theta = (\theta_1, \theta_2)` with a known gradient, small enough to draw as a
 contour plot and to reason about exactly:
 
-* :class:`Quadratic` - :math:`f(\theta) = \tfrac12 (\theta - \theta^*)^\top H
-  (\theta - \theta^*)`, a bowl with a known, constant Hessian :math:`H`; its
+* :class:`Quadratic` - :math:`f(\theta) = \tfrac12 (\theta - \theta^*)^\top A
+  (\theta - \theta^*)`, a bowl with a known, constant Hessian :math:`A`; its
   eigenvalues fix the largest stable learning rate and the condition number
   (:func:`ill_conditioned_quadratic` builds an elongated, rotated one);
 * :class:`Rosenbrock` - :math:`f(x, y) = (a - x)^2 + b\,(y - x^2)^2`, a curved,
@@ -117,12 +117,13 @@ class Surface:
 
 
 class Quadratic(Surface):
-    r"""A quadratic bowl :math:`f(\theta) = \frac12 (\theta-\theta^*)^\top H (\theta-\theta^*)`.
+    r"""A quadratic bowl :math:`f(\theta) = \frac12 (\theta-\theta^*)^\top A (\theta-\theta^*)`.
 
     Parameters
     ----------
     hessian : array_like, (2, 2)
-        :math:`H`, symmetric positive definite (checked).
+        The matrix :math:`A` (the Hessian :math:`\nabla^2 f`), symmetric positive
+        definite (checked).
     center : array_like, (2,)
         The minimiser :math:`\theta^*` (where :math:`f = 0`).
     name : str
@@ -134,7 +135,7 @@ class Quadratic(Surface):
     ----------
     hessian : numpy.ndarray, (2, 2)
     eigenvalues : numpy.ndarray, (2,)
-        :math:`\lambda_{\min} \le \lambda_{\max}` of :math:`H`, ascending.
+        :math:`\lambda_{\min} \le \lambda_{\max}` of :math:`A`, ascending.
     eigenvectors : numpy.ndarray, (2, 2)
         Column ``i`` belongs to ``eigenvalues[i]``.
     condition_number : float
@@ -142,7 +143,7 @@ class Quadratic(Surface):
 
     Notes
     -----
-    :math:`\nabla f(\theta) = H(\theta - \theta^*)` and the Hessian is :math:`H`
+    :math:`\nabla f(\theta) = A(\theta - \theta^*)` and the Hessian is :math:`A`
     everywhere. Gradient descent with rate :math:`\eta` converges from every start iff
     :math:`0 < \eta < 2/\lambda_{\max}` (Chapter 4).
 
@@ -190,7 +191,7 @@ class Quadratic(Surface):
         x, y, xp = self._point(theta, "Quadratic.grad")
         (a, b), (_, c) = self.hessian.tolist()
         d1, d2 = x - float(self.minimum[0]), y - float(self.minimum[1])
-        return xp.stack([a * d1 + b * d2, b * d1 + c * d2], axis=-1)   # H (theta - theta*)
+        return xp.stack([a * d1 + b * d2, b * d1 + c * d2], axis=-1)   # A (theta - theta*)
 
     def __repr__(self) -> str:
         lam = ", ".join(f"{v:.4g}" for v in self.eigenvalues)
@@ -215,7 +216,7 @@ def ill_conditioned_quadratic(lambda_min: float = 0.5, lambda_max: float = 10.0,
     Returns
     -------
     Quadratic
-        :math:`H = R\,\mathrm{diag}(\lambda_{\min}, \lambda_{\max})\,R^\top` with
+        :math:`A = R\,\mathrm{diag}(\lambda_{\min}, \lambda_{\max})\,R^\top` with
         :math:`R` the rotation by ``angle``; condition number
         :math:`\kappa = \lambda_{\max}/\lambda_{\min}` (20 by default).
 

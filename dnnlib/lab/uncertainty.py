@@ -73,13 +73,14 @@ def mc_dropout_predict(model: Any, X: Any, n_samples: int = 50, rng: Any = None)
 
     Notes
     -----
-    Chapter 7 (Gal & Ghahramani, 2016). With masks :math:`m_t` drawn independently,
+    Chapter 7 (Gal & Ghahramani, 2016). With masks :math:`r^{(t)}` drawn independently,
 
-    .. math:: \bar y(x) = \frac{1}{T}\sum_{t=1}^{T} f(x; m_t), \qquad
-              s(x)^2 = \frac{1}{T}\sum_{t=1}^{T} \big(f(x; m_t) - \bar y(x)\big)^2 .
+    .. math:: \mu_{\text{MC}}(x) = \frac{1}{T}\sum_{t=1}^{T} f(x; r^{(t)}), \qquad
+              \sigma_{\text{MC}}(x)^2 = \frac{1}{T}\sum_{t=1}^{T}
+              \big(f(x; r^{(t)}) - \mu_{\text{MC}}(x)\big)^2 .
 
-    :math:`\bar y` estimates the ensemble average :math:`\mathbb{E}_m[f(x; m)]` over
-    all subnetworks, with a standard error of :math:`s / \sqrt{T}`.
+    :math:`\mu_{\text{MC}}` estimates the ensemble average :math:`\mathbb{E}_r[f(x; r)]`
+    over all subnetworks, with a standard error of :math:`\sigma_{\text{MC}} / \sqrt{T}`.
 
     Examples
     --------
@@ -89,7 +90,7 @@ def mc_dropout_predict(model: Any, X: Any, n_samples: int = 50, rng: Any = None)
     >>> model = Sequential(Dropout(0.5, rng=0), Dense(3, 1, rng=1, dtype="float64"))
     >>> X = np.ones((2, 3))
     >>> s = mc_dropout_predict(model, X, n_samples=20000, rng=0)
-    >>> bool(np.allclose(s.mean(axis=0), model.eval()(X), atol=0.05))  # E_m[f] = f_eval here
+    >>> bool(np.allclose(s.mean(axis=0), model.eval()(X), atol=0.05))  # E_r[f] = f_eval here
     True
     """
     fn = "mc_dropout_predict"

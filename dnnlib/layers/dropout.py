@@ -24,15 +24,15 @@ class Dropout(Layer):
 
     Notes
     -----
-    Chapter 7 (Srivastava et al., 2014). In training, with
-    :math:`m_i \sim \mathrm{Bernoulli}(1 - p)`,
+    Chapter 7 (Srivastava et al., 2014). In training, with one mask bit per entry,
+    :math:`r_j \sim \mathrm{Bernoulli}(1 - p)`, the input :math:`a` (``x``) becomes
 
-    .. math:: y = \frac{m \odot x}{1 - p}, \qquad
-              \frac{\partial L}{\partial x} = \frac{m \odot \text{dout}}{1 - p},
+    .. math:: \tilde a = \frac{r \odot a}{1 - p}, \qquad
+              \frac{\partial \mathcal{L}}{\partial a} = \frac{r \odot \text{dout}}{1 - p},
 
-    so :math:`\mathbb{E}[y] = x` and evaluation needs no rescaling: in eval mode
-    :math:`y = x`. ``self.cache`` holds the scaled mask :math:`m / (1 - p)` (same shape
-    and dtype as ``x``), or ``1.0`` after an eval-mode forward. Shapes: any.
+    so :math:`\mathbb{E}[\tilde a] = a` and evaluation needs no rescaling: in eval mode
+    :math:`\tilde a = a`. ``self.cache`` holds the scaled mask :math:`r / (1 - p)` (same
+    shape and dtype as ``x``), or ``1.0`` after an eval-mode forward. Shapes: any.
 
     Examples
     --------
@@ -57,7 +57,7 @@ class Dropout(Layer):
             return x
         xp = B.namespace(x)
         u = B.random_uniform(self.rng, tuple(x.shape), x.dtype, xp)
-        mask = xp.astype(u >= self.p, x.dtype) / (1.0 - self.p)   # m / (1 - p)
+        mask = xp.astype(u >= self.p, x.dtype) / (1.0 - self.p)   # r / (1 - p)
         self.cache = mask
         return x * mask
 

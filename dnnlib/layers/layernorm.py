@@ -102,7 +102,7 @@ class LayerNorm(Layer):
         """``x``: ``(..., D)`` -> ``y``: same shape; the same in training and eval mode."""
         xp = B.namespace(x)
         mean = xp.mean(x, axis=-1, keepdims=True)
-        var = xp.var(x, axis=-1, keepdims=True)  # biased: divides by D
+        var = xp.var(x, axis=-1, keepdims=True)  # biased: divides by the number of features
         inv_std = 1.0 / xp.sqrt(var + self.eps)
         xhat = (x - mean) * inv_std
         self.cache = (xhat, inv_std)

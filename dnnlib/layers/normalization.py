@@ -12,46 +12,56 @@ __all__ = ["BatchNorm1d"]
 
 
 class BatchNorm1d(Layer):
-    r"""Batch normalisation over the batch axis of ``(N, D)`` inputs (PyTorch semantics).
+    r"""Batch normalization over the batch axis of ``(N, D)`` inputs (PyTorch semantics).
 
     Parameters
     ----------
     num_features : int
-        ``D``, the number of features (>= 1).
+        The number of features of the input, ``D`` in the shapes below (the units
+        :math:`n_l` of the layer before it in Chapter 8), >= 1.
     eps : float, default 1e-5
-        Added to the variance for numerical stability (> 0).
+        :math:`\epsilon`, added to the variance for numerical stability (> 0).
     momentum : float, default 0.1
-        Weight of the new batch statistic in the running averages, in ``[0, 1]``.
+        :math:`\nu`, the weight of the new batch statistic in the running averages, in
+        ``[0, 1]`` (PyTorch's convention; Keras's momentum is :math:`1 - \nu`).
     dtype : {"float32", "float64"} or None
         Parameter and buffer dtype; ``None`` means the default dtype.
 
     Attributes
     ----------
     gamma, beta : Parameter
-        Scale (ones) and shift (zeros), shape ``(D,)``.
+        :math:`\gamma` (ones) and :math:`\beta` (zeros), the learned scale and shift,
+        shape ``(D,)``.
     running_mean, running_var : array
-        Buffers, shape ``(D,)``, starting at zeros and ones; saved by ``state_dict``.
+        :math:`\mu_{\text{run}}` and :math:`\sigma^2_{\text{run}}`, buffers of shape
+        ``(D,)`` starting at zeros and ones; saved by ``state_dict``.
 
     Notes
     -----
-    Chapter 8 (Ioffe & Szegedy, 2015). In training, with the batch mean
-    :math:`\mu` and the *biased* batch variance :math:`\sigma^2`,
+    Chapter 8 (Ioffe & Szegedy, 2015), whose symbols these are: the input ``x`` holds the
+    pre-activations :math:`z_n` (rows), ``xhat`` is :math:`\hat z_n`, the output is
+    :math:`\tilde z_n`. In training, with the batch mean :math:`\mu` and the *biased*
+    batch variance :math:`\sigma^2` (divided by :math:`N`), per feature,
 
     .. math::
-        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
-        y = \gamma \odot \hat x + \beta,
+        \hat z_n = \frac{z_n - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
+        \tilde z_n = \gamma \odot \hat z_n + \beta,
 
-    and the running statistics move as :math:`r \leftarrow (1 - m)\, r + m\, s`, using
-    the *unbiased* variance :math:`\sigma^2 N / (N - 1)` for ``running_var``. In eval mode
-    the running statistics replace :math:`\mu, \sigma^2`. The backward pass in compact
-    form (training mode), with :math:`\hat{d} = \gamma \odot \text{dout}`:
+    and the running statistics move as :math:`\mu_{\text{run}} \leftarrow (1 - \nu)\,
+    \mu_{\text{run}} + \nu\, \mu` and :math:`\sigma^2_{\text{run}} \leftarrow (1 - \nu)\,
+    \sigma^2_{\text{run}} + \nu\, \sigma^2 N / (N - 1)` (the *unbiased* variance). In eval
+    mode the running statistics replace :math:`\mu, \sigma^2`. The backward pass in
+    compact form (training mode), with the upstream gradient
+    :math:`\delta_n = \partial \mathcal{L} / \partial \tilde z_n` (``dout``),
+    :math:`\hat \delta_n = \gamma \odot \delta_n` and
+    :math:`s = 1 / \sqrt{\sigma^2 + \epsilon}` (``inv_std``):
 
     .. math::
-        \frac{\partial L}{\partial x} = \frac{1}{N \sqrt{\sigma^2 + \epsilon}}
-        \Big(N \hat d - \sum_n \hat d_n - \hat x \odot \sum_n \hat d_n \odot \hat x_n\Big),
-        \quad
-        \frac{\partial L}{\partial \gamma} = \sum_n \text{dout}_n \odot \hat x_n, \quad
-        \frac{\partial L}{\partial \beta} = \sum_n \text{dout}_n .
+        \frac{\partial \mathcal{L}}{\partial z_n} = \frac{s}{N}
+        \Big(N \hat \delta_n - \sum_m \hat \delta_m - \hat z_n \odot \sum_m \hat \delta_m
+        \odot \hat z_m\Big), \quad
+        \frac{\partial \mathcal{L}}{\partial \gamma} = \sum_n \delta_n \odot \hat z_n,
+        \quad \frac{\partial \mathcal{L}}{\partial \beta} = \sum_n \delta_n .
 
     Examples
     --------
@@ -124,7 +134,7 @@ class BatchNorm1d(Layer):
         return super().check_input(x)
 
     def forward(self, x: Any) -> Any:
-        """``x``: ``(N, D)`` -> ``y``: ``(N, D)``; updates the running stats in training."""
+        """``x``: ``(N, D)`` -> ``(N, D)``; updates the running stats in training."""
         xp = B.namespace(x)
         N = x.shape[0]
         if self.training:

@@ -89,10 +89,16 @@ def start_lab(workdir: Path, root: Path) -> Lab:
     notif.mkdir(parents=True, exist_ok=True)
     (notif / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    # Every cell in the DOM (no windowing), so the tests find outputs below the fold.
-    nbset = home / "config/lab/user-settings/@jupyterlab/notebook-extension"
-    nbset.mkdir(parents=True, exist_ok=True)
-    (nbset / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    # The book's Lab settings, the file ./dev lab installs for readers
+    # (jupyter-config/lab/dnnlib-book.json: every cell rendered, no windowing, so that
+    # jupyterlab-myst resolves every reference and the tests find outputs below the fold),
+    # written here as user settings.
+    book_settings = json.loads((REPO / "jupyter-config/lab/dnnlib-book.json").read_text())
+    for plugin, values in book_settings.items():
+        package, name = plugin.rsplit(":", 1)
+        folder = home / "config/lab/user-settings" / package
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
     port, token = _free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--ServerApp.token={token}", "--ServerApp.port_retries=0",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -48,6 +49,37 @@ def _fallback(oninput: bool) -> str:
     figs = "".join(f'<figure{"" if k == 0 else " style=display:none"}><img src="{_png(c)}">'
                    "</figure>" for k, c in enumerate(colours))
     return f'<div class="explorer">{form}{figs}</div>'
+
+
+def _explorer_html(dead: bool = False) -> str:
+    """A real dnnlib.widgets.Explorer fallback (8-inch frames, a slider and a choice);
+    ``dead``: without its handlers (nothing responds)."""
+    from dnnlib.plot import new_figure
+    from dnnlib.widgets import Choice, Explorer, Slider
+
+    def draw(a, kind):
+        fig, ax = new_figure(figsize=(8.0, 2.5))
+        ax.plot([0, 1], [0, a], ls="-" if kind == "solid" else "--")
+        ax.set_title(f"{kind}, a = {a:.1f}")
+        return fig
+
+    page = Explorer(draw, Slider("a", 0.0, 1.0, frames=[0.0, 1.0]),
+                    Choice("kind", ["solid", "dashed"]), title="A sound explorer",
+                    readout=lambda a, kind: f"slope {a:.1f}").fallback_html()
+    if dead:
+        page = re.sub(r' on(input|change)="[^"]*"', "", page)
+    return page
+
+
+def _old_explorer() -> str:
+    """An explorer as dnnlib.widgets wrote them before: a small low-resolution frame, the
+    readout in the theme's caption colour (grey on the dark theme's grey output box), a
+    faded note."""
+    return ('<div class="dnnlib-explorer"><strong>An old explorer</strong><form><label>a '
+            '<input type="range" min="0" max="0" value="0"> <output>0</output></label></form>'
+            f'<figure data-k="0"><img src="{_png((200, 30, 30), 24)}" alt="a = 0" '
+            'style="max-width:100%"><figcaption style="font-family:monospace">slope 0.0'
+            '</figcaption></figure><small style="opacity:0.7">Static preview.</small></div>')
 
 
 def _notebook(outputs: list[dict]) -> str:
@@ -123,8 +155,14 @@ def tiny_site(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
         [{**WIDGET_VIEW, "text/plain": "IntSlider(value=3)"}]))
     (src / "dead_fallback.ipynb").write_text(_notebook(
         [{"text/plain": "Explorer(...)", "text/html": _fallback(False)}]))
+    (src / "explorer.ipynb").write_text(_notebook(
+        [{**WIDGET_VIEW, "text/plain": "Explorer(...)", "text/html": _explorer_html()}]))
+    (src / "dead_explorer.ipynb").write_text(_notebook(
+        [{"text/plain": "Explorer(...)", "text/html": _explorer_html(dead=True)}]))
+    (src / "old_explorer.ipynb").write_text(_notebook(
+        [{"text/plain": "Explorer(...)", "text/html": _old_explorer()}]))
     files = ["good_widget", "broken_math", "resources", "bad_solution", "no_fallback",
-             "dead_fallback"]
+             "dead_fallback", "explorer", "dead_explorer", "old_explorer"]
     (src / "_toc.yml").write_text(
         "format: jb-book\nroot: good\nchapters:\n" + "".join(f"  - file: {f}\n" for f in files))
     (src / "_config.yml").write_text(f"""title: Breakage
@@ -166,6 +204,41 @@ def test_sound_pages_pass(name, tiny_site, context):
     assert problems == []
     assert wc.count_solutions(page) == (1 if name == "good" else 0)
     assert wc.count_fallbacks(page) == (1 if name == "good_widget" else 0)
+
+
+def _themes(page, check):  # type: ignore[no-untyped-def]
+    found = []
+    for theme in ("light", "dark"):
+        page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+        page.wait_for_timeout(200)
+        found += check(page)
+    return found
+
+
+def test_sound_explorer_passes(tiny_site, context):
+    page, log = _open(context, tiny_site, "explorer")
+    assert wc.count_explorers(page) == 1 and wc.count_fallbacks(page) == 2
+    assert wc.explorer_image_problems(page) == []
+    assert _themes(page, wc.explorer_contrast_problems) == []
+    assert wc.widget_problems(page) + log.problems() == []
+
+
+def test_explorer_whose_choice_does_not_respond_is_caught(tiny_site, context):
+    page, _ = _open(context, tiny_site, "dead_explorer")
+    problems = wc.widget_problems(page)
+    assert any(p.startswith("choice 'kind'") and "did not change" in p for p in problems), \
+        problems
+    assert any(p.startswith("slider 'a'") for p in problems), problems
+
+
+def test_small_blurry_grey_explorer_is_caught(tiny_site, context):
+    page, _ = _open(context, tiny_site, "old_explorer")
+    images = wc.explorer_image_problems(page)
+    assert any("less than 600 px" in p for p in images), images
+    assert any("less than 2x" in p for p in images), images
+    dark = _themes(page, wc.explorer_contrast_problems)
+    assert any(p.startswith("dark theme") and "<figcaption> 'slope 0.0'" in p
+               for p in dark), dark
 
 
 def test_broken_equation_is_caught(tiny_site, context):

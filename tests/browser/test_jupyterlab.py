@@ -4,10 +4,12 @@ For each notebook of the TOC: open it alone (``?reset``: an empty workspace), wa
 connected idle kernel (the toolbar says "idle" before a kernel is attached, so Run All would
 do nothing), clear the stored outputs, run all cells, wait until the kernel is idle with
 every cell run, assert no error output and no raw MyST in the markdown (jupyterlab-myst
-renders it), then move the chapter's live controls (sliders, then
-dropdowns) until one changes its output (the redrawn figure or the printed value). Plus the
-reader's own notebook: ``import dnnlib`` and a small ``fit`` with its progress bar widget.
-The server runs on a throwaway copy of ``book/``; each test shuts its kernel down.
+renders it), then move the chapter's live controls (sliders, then toggle buttons, then
+dropdowns) until one changes its output (the redrawn figure or the printed value), and
+assert that the browser's console got no error, no warning and no uncaught exception all
+along. Plus the reader's own notebook: ``import dnnlib`` and a small ``fit`` with its
+progress bar widget. The server runs on a throwaway copy of ``book/``; each test shuts its
+kernel down.
 
 Flakiness seen before (1 in 3-5 runs stuck, retried): every new page restored the workspace,
 so each test re-opened all earlier notebooks with their kernels (open time 8 s -> 21 s over
@@ -106,6 +108,40 @@ _OUTPUT_STATE = """(el) => {
 }"""
 
 
+#: Console messages of JupyterLab itself that say nothing about the book, each with the
+#: reason it is tolerated (empty: every error and warning counts).
+ALLOWED_CONSOLE: list[tuple[re.Pattern[str], str]] = []
+
+
+class ConsoleLog:
+    """Errors, warnings and uncaught exceptions of one Lab page (Chromium's console).
+
+    A clean console is part of what a reader gets: a jupyterlab-myst "Cross reference target
+    was not found" (a reference to another notebook), an extension built for another
+    JupyterLab ("Unsatisfied version ... of shared singleton module"), an exception thrown
+    by a widget all show up here first."""
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        self.messages: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.messages.append(f"uncaught exception: {exc}"))
+
+    def _console(self, msg) -> None:  # type: ignore[no-untyped-def]
+        if msg.type not in ("error", "warning"):
+            return
+        text = msg.text
+        if any(p.search(text) for p, _ in ALLOWED_CONSOLE):
+            return
+        self.messages.append(f"{msg.type}: {text[:300]}")
+
+    def problems(self) -> list[str]:
+        """Distinct messages, each with how often it came (a re-render repeats them)."""
+        counts: dict[str, int] = {}
+        for m in self.messages:
+            counts[m] = counts.get(m, 0) + 1
+        return [f"{m} (x{n})" if n > 1 else m for m, n in counts.items()]
+
+
 class RunStuck(AssertionError):
     """Run All did not finish: the kernel or the page lost track of the queue."""
 
@@ -179,10 +215,13 @@ def _shot(page, screenshots, name: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def _controls(page) -> list:  # type: ignore[no-untyped-def]
-    """The live controls of the outputs, first sliders then dropdowns (at most 3 each)."""
+    """The live controls of the outputs, first sliders, then toggle buttons (a Choice of
+    few options), then dropdowns (at most 3 of each)."""
     sliders = page.locator(".jp-OutputArea .widget-slider")
+    toggles = page.locator(".jp-OutputArea .widget-toggle-buttons")
     dropdowns = page.locator(".jp-OutputArea .widget-dropdown select")
     return ([("slider", sliders.nth(i)) for i in range(min(sliders.count(), 3))]
+            + [("toggle", toggles.nth(i)) for i in range(min(toggles.count(), 3))]
             + [("dropdown", dropdowns.nth(i)) for i in range(min(dropdowns.count(), 3))])
 
 
@@ -204,6 +243,14 @@ def _move(page, kind, control) -> tuple[str, str, object]:  # type: ignore[no-un
         return f"slider {desc!r} {v0} -> {handle.get_attribute('aria-valuenow')}", before, handle
     control.scroll_into_view_if_needed()
     before = control.evaluate(_OUTPUT_STATE)
+    if kind == "toggle":
+        buttons = control.locator("button")
+        current = control.locator("button.mod-active").first.inner_text()
+        other = next(b for b in buttons.all() if "mod-active" not in (b.get_attribute("class")
+                                                                       or ""))
+        text = other.inner_text()
+        other.click()
+        return f"toggle {current!r} -> {text!r}", before, control
     options = control.locator("option").all_inner_texts()
     current = control.evaluate("s => s.options[s.selectedIndex].text")
     other = next((o for o in options if o != current), current)
@@ -215,10 +262,11 @@ def _move(page, kind, control) -> tuple[str, str, object]:  # type: ignore[no-un
 def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, screenshots):
     """Run all cells; then some live control of the chapter must redraw its output.
 
-    Controls are tried in turn (sliders, then dropdowns): a control can rightly leave the
-    figure as it is in some states (chapter 2's leaky slope does nothing to a ReLU), so each
-    but the last gets 10 s to show a change, the last 30 s."""
+    Controls are tried in turn (sliders, toggle buttons, dropdowns): a control can rightly
+    leave the figure as it is in some states (chapter 2's leaky slope does nothing to a
+    ReLU), so each but the last gets 10 s to show a change, the last 30 s."""
     page = context.new_page()
+    console = ConsoleLog(page)
     timings: dict = {}
     try:
         try:
@@ -248,12 +296,18 @@ def test_chapter_runs_and_its_widget_responds(notebook, jupyterlab, context, scr
                                        timeout=30_000 if i == len(controls) - 1 else 10_000,
                                        polling=250)
                 timings["widget"] = time.monotonic() - t0
-                return
+                break
             except Exception:  # playwright TimeoutError: try the next control
                 continue
-        shot = _shot(page, screenshots, notebook + "-widget")
-        raise AssertionError(f"{notebook}: moved {tried} but no output changed; "
-                             f"screenshot {shot}")
+        else:
+            shot = _shot(page, screenshots, notebook + "-widget")
+            raise AssertionError(f"{notebook}: moved {tried} but no output changed; "
+                                 f"screenshot {shot}")
+        page.wait_for_timeout(1000)  # late messages of the redraw
+        problems = console.problems()
+        assert not problems, (f"{notebook}: {len(problems)} console error(s)/warning(s) while "
+                              "it opened, ran and redrew:\n" + "\n".join(problems)
+                              + f"\nscreenshot {shot}")
     finally:
         print(f"{notebook}: " + ", ".join(
             f"{k} {v:.1f} s" if isinstance(v, float) else f"{k} {v}" for k, v in timings.items()))
@@ -290,6 +344,7 @@ def test_reader_notebook_imports_dnnlib_and_fits(jupyterlab, context, screenshot
                    "execution_count": None, "id": f"c{i}"} for i, c in enumerate(code)]}
     (jupyterlab.root / "reader_fit.ipynb").write_text(json.dumps(nb))
     page = context.new_page()
+    console = ConsoleLog(page)
     timings: dict = {}
     report = _open_and_run(page, jupyterlab, "reader_fit.ipynb", timings)
     print("reader_fit.ipynb:", timings)
@@ -299,3 +354,4 @@ def test_reader_notebook_imports_dnnlib_and_fits(jupyterlab, context, screenshot
     assert bar.count() and bar.is_visible(), (
         f"no progress bar widget (tqdm) in the output of fit; screenshot {shot}")
     assert "trained" in page.locator(".jp-OutputArea").last.inner_text()
+    assert not console.problems(), f"console: {console.problems()}; screenshot {shot}"

@@ -1,9 +1,11 @@
 """The built web book in headless Chromium, fully offline, page by page (every TOC file).
 
 Per page: no console error, no failed request, no request leaving 127.0.0.1, every equation
-typeset by MathJax, every image loaded, every static widget fallback responds, every collapsed
-solution opens and closes. For the book: its search finds the terms below, the dark-mode
-switch works. A screenshot of each page is written to the folder named in failure messages.
+typeset by MathJax, every image loaded, every static widget fallback responds (sliders and
+radio buttons), every collapsed solution opens and closes. For the book: its search finds the
+terms below, the dark-mode switch works, the explorers' frames are wide and sharp and their
+text is readable in both themes. A screenshot of each page is written to the folder named
+in failure messages.
 """
 
 from __future__ import annotations
@@ -100,6 +102,31 @@ def test_dark_mode_switch(book_site, context, screenshots):
     page.evaluate("document.documentElement.dataset.theme = 'dark'")
     shot = _shot(page, screenshots, "dark-mode", full_page=False)
     assert not problems + log.problems(), f"{problems + log.problems()}; screenshot: {shot}"
+
+
+def test_explorers_are_sharp_and_readable_in_both_themes(book_site, context, screenshots):
+    """At a 1280-pixel window every explorer's frame is at least 600 CSS pixels wide with
+    2 image pixels per CSS pixel, and all its text has a contrast ratio of 4.5 or more
+    against what is behind it, in the light and in the dark theme (``data-theme``)."""
+    problems, seen = [], 0
+    page = context.new_page()
+    for page_file in PAGES:
+        wc.load(page, book_site + _html(page_file))
+        n = wc.count_explorers(page)
+        if not n:
+            continue
+        seen += n
+        problems += [f"{page_file}: {p}" for p in wc.explorer_image_problems(page)]
+        for theme in ("light", "dark"):
+            page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+            page.wait_for_timeout(200)
+            found = wc.explorer_contrast_problems(page)
+            if found:
+                page.locator(".dnnlib-explorer").first.scroll_into_view_if_needed()
+                shot = _shot(page, screenshots, f"explorer-{theme}-{page_file}", full_page=False)
+                problems += [f"{page_file}: {p} (screenshot {shot})" for p in found]
+    assert seen, f"no explorer (.dnnlib-explorer) in {PAGES}"
+    assert not problems, "\n".join(problems)
 
 
 def test_assets_are_vendored(book_site, context):

@@ -247,6 +247,7 @@ def widget_problems(page: Any) -> list[str]:
             f"book): model {model.group(1) if model else '?'}; give it a text/html rendering "
             "(dnnlib.widgets.Explorer)"
         )
+    out += _choice_problems(page)
     ranges = page.locator("main input[type=range]")
     for i in range(ranges.count()):
         el = ranges.nth(i)
@@ -277,8 +278,125 @@ def widget_problems(page: Any) -> list[str]:
     return out
 
 
+_GROUP_FRAME_JS = r"""
+([idx]) => {
+  const group = document.querySelectorAll('main [role=radiogroup]')[idx];
+  const box = group.closest('.dnnlib-explorer') || group.parentElement.parentElement;
+  const shown = [...box.querySelectorAll('img')].filter(i => {
+    for (let e = i; e && e !== box; e = e.parentElement)
+      if (getComputedStyle(e).display === 'none') return false;
+    return true;
+  });
+  return shown.map(i => i.src).join(' | ');
+}
+"""
+
+
+def _choice_problems(page: Any) -> list[str]:
+    """Each radio group of a fallback (a Choice): checking another option changes the frame."""
+    out = []
+    groups = page.locator("main [role=radiogroup]")
+    for i in range(groups.count()):
+        group = groups.nth(i)
+        name = group.get_attribute("aria-label") or f"#{i + 1}"
+        radios = group.locator("input[type=radio]")
+        if radios.count() < 2:
+            out.append(f"choice {name!r}: fewer than two radio buttons")
+            continue
+        before = page.evaluate(_GROUP_FRAME_JS, [i])
+        target = next(j for j in range(radios.count()) if not radios.nth(j).is_checked())
+        if radios.nth(target).is_visible():
+            radios.nth(target).check()
+        else:
+            radios.nth(target).evaluate(
+                """e => { e.checked = true;
+                     e.dispatchEvent(new Event('input', {bubbles: true}));
+                     e.dispatchEvent(new Event('change', {bubbles: true})); }""")
+        if page.evaluate(_GROUP_FRAME_JS, [i]) == before:
+            out.append(f"choice {name!r}: checked option {target + 1} but the frame did not "
+                       "change")
+    return out
+
+
 def count_fallbacks(page: Any) -> int:
-    return page.locator("main input[type=range]").count()
+    return page.locator("main input[type=range], main [role=radiogroup]").count()
+
+
+# --------------------------------------------------------------------------- explorers
+_EXPLORER_IMG_JS = r"""
+() => [...document.querySelectorAll('main .dnnlib-explorer')].map((ex, n) => {
+  const img = [...ex.querySelectorAll('figure img')].find(i => i.offsetParent !== null);
+  return img ? {n: n + 1, css: img.clientWidth, natural: img.naturalWidth, alt: img.alt}
+             : {n: n + 1, css: 0, natural: 0, alt: '(no visible frame)'};
+})
+"""
+
+
+def explorer_image_problems(page: Any, min_width: int = 600, density: float = 2.0) -> list[str]:
+    """Each explorer's visible frame is at least ``min_width`` CSS pixels wide (readable at
+    the page's width) and has ``density`` image pixels per CSS pixel (sharp on high-density
+    screens)."""
+    out = []
+    for im in page.evaluate(_EXPLORER_IMG_JS):
+        where = f"explorer #{im['n']} ({im['alt'][:50]})"
+        if im["css"] < min_width:
+            out.append(f"{where}: shown {im['css']} px wide, less than {min_width} px")
+        if im["natural"] < density * im["css"]:
+            out.append(f"{where}: {im['natural']} image pixels for {im['css']} CSS pixels, "
+                       f"less than {density:g}x (blurry on sharp screens)")
+    return out
+
+
+# WCAG 2 contrast of each piece of text of an explorer against what is behind it: the
+# background colours of the ancestors composited (alpha), the text colour with its alpha and
+# the elements' opacity.
+_CONTRAST_JS = r"""
+() => {
+  const rgba = s => { const m = s.match(/[\d.]+/g).map(Number);
+                      return m.length > 3 ? m : [...m, 1]; };
+  const over = (top, under) => { const a = top[3];
+    return [0, 1, 2].map(i => top[i] * a + under[i] * (1 - a)).concat([1]); };
+  const bgOf = e => { const layers = [];
+    for (; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+    let bg = [255, 255, 255, 1];
+    for (const c of layers.reverse()) bg = over(c, bg);
+    return bg; };
+  const lum = c => { const v = c.slice(0, 3).map(x => { x /= 255;
+    return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const out = [];
+  document.querySelectorAll('main .dnnlib-explorer').forEach((ex, n) => {
+    ex.querySelectorAll('strong, label, output, figcaption, small, span').forEach(el => {
+      if (el.offsetParent === null) return;
+      const own = [...el.childNodes].some(t => t.nodeType === 3 && t.textContent.trim());
+      if (!own) return;
+      let op = 1; for (let e = el; e; e = e.parentElement) op *= +getComputedStyle(e).opacity;
+      const bg = bgOf(el), fg = rgba(getComputedStyle(el).color);
+      const text = over([fg[0], fg[1], fg[2], fg[3] * op], bg);
+      const [a, b] = [lum(text), lum(bg)].sort((x, y) => y - x);
+      out.push({n: n + 1, tag: el.tagName.toLowerCase(), ratio: (a + 0.05) / (b + 0.05),
+                text: el.textContent.trim().slice(0, 40),
+                fg: getComputedStyle(el).color, bg: 'rgb(' + bg.slice(0, 3).map(Math.round) + ')'});
+    });
+  });
+  return out;
+}
+"""
+
+
+def explorer_contrast_problems(page: Any, min_ratio: float = 4.5) -> list[str]:
+    """Every piece of text of every explorer (title, controls, values, readout, note) has a
+    contrast ratio of at least ``min_ratio`` (WCAG AA) against its background, in the
+    page's current theme."""
+    theme = page.evaluate("document.documentElement.dataset.theme || 'light'")
+    return [f"{theme} theme, explorer #{t['n']}: <{t['tag']}> {t['text']!r} has contrast "
+            f"{t['ratio']:.2f} ({t['fg']} on {t['bg']}), less than {min_ratio}"
+            for t in page.evaluate(_CONTRAST_JS) if t["ratio"] < min_ratio]
+
+
+def count_explorers(page: Any) -> int:
+    return page.locator("main .dnnlib-explorer").count()
 
 
 # --------------------------------------------------------------------------- solutions
