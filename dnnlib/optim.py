@@ -59,6 +59,7 @@ __all__ = [
     "LinearWarmup",
     "lr_find",
     "LRFindResult",
+    "clip_grad_norm",
 ]
 
 
@@ -909,3 +910,56 @@ def lr_find(model: Any, loss: Any, optimizer: Optimizer, X: Any, y: Any, *,
         raise ValueError(f"{fn}: the loss was not finite even at start_lr={lo!r}")
     return LRFindResult(rates=r, losses=np.asarray(losses), smoothed=sm,
                         suggested_lr=suggested)
+
+
+# --------------------------------------------------------------------------- gradient clipping
+def clip_grad_norm(params: Any, max_norm: float) -> float:
+    r"""Rescale the gradients in place so that their global norm is at most ``max_norm``.
+
+    Parameters
+    ----------
+    params : iterable of Parameter (or a model/layer with ``.params``)
+        Whose ``.grad`` arrays are clipped, all together.
+    max_norm : float
+        The largest norm allowed (> 0).
+
+    Returns
+    -------
+    float
+        The global norm **before** clipping (PyTorch's ``clip_grad_norm_`` returns it
+        too), handy to plot how often and how much a run was clipped. If it is NaN or
+        infinite the gradients are left unchanged: check the returned value.
+
+    Notes
+    -----
+    Chapter 10 (Pascanu et al., 2013). With :math:`g` all the gradients stacked into one
+    vector,
+
+    .. math:: \lVert g \rVert = \sqrt{\textstyle\sum_i g_i^2}, \qquad
+              g \leftarrow g \cdot \frac{c}{\lVert g \rVert + 10^{-6}}
+              \quad\text{if } \frac{c}{\lVert g \rVert + 10^{-6}} < 1,
+
+    with :math:`c` = ``max_norm``, as PyTorch: the direction of the step is kept, only
+    its length is capped, so one exploding gradient cannot throw the weights far away.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dnnlib.layers import Parameter
+    >>> p = Parameter(np.zeros(2), "w")
+    >>> p.grad[...] = [3.0, 4.0]
+    >>> clip_grad_norm([p], max_norm=1.0)
+    5.0
+    >>> np.round(p.grad, 6)
+    array([0.6, 0.8])
+    """
+    fn = "clip_grad_norm"
+    params = Optimizer._check_params(params, fn)
+    c = check_float(max_norm, fn, "max_norm", low=0.0, low_open=True)
+    xp = B.namespace(*[p.grad for p in params], fn=fn)
+    total = math.sqrt(sum(float(xp.sum(p.grad * p.grad)) for p in params))
+    coef = c / (total + 1e-6)
+    if coef < 1.0:                                # NaN compares False: left unchanged
+        for p in params:
+            p.grad *= coef
+    return total

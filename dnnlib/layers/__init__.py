@@ -1,4 +1,4 @@
-"""Layers: forward and backward passes with an explicit cache (chapters 1, 2, 5, 7, 8).
+"""Layers: forward and backward passes with an explicit cache (chapters 1, 2, 5, 7-10).
 
 Every layer follows the same small protocol, as in CS231n's ``layers.py``:
 
@@ -8,16 +8,21 @@ Every layer follows the same small protocol, as in CS231n's ``layers.py``:
   **adds** the gradients of the parameters into ``param.grad`` (``+=``, as in
   PyTorch and micrograd), so ``zero_grad`` must be called between steps.
 
-Shapes: ``N`` batch, ``D`` input features, ``H`` output features. One module per
-family: :mod:`.base` (the protocol), :mod:`.dense`, :mod:`.activations`,
-:mod:`.dropout`, :mod:`.normalization`.
+Shapes: ``N`` batch, ``D`` input features, ``H`` output features; ``C`` channels,
+``L`` sequence length, ``T`` time steps in Part II. One module per family:
+:mod:`.base` (the protocol), :mod:`.dense`, :mod:`.activations`, :mod:`.dropout`,
+:mod:`.normalization`, :mod:`.conv`, :mod:`.pooling`, :mod:`.shape`, :mod:`.recurrent`.
 """
 
 from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Tanh
 from .base import Layer, Parameter
+from .conv import Conv1d, Conv2d
 from .dense import Dense
 from .dropout import Dropout
-from .normalization import BatchNorm1d
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AvgPool2d, GlobalAvgPool, MaxPool1d, MaxPool2d
+from .recurrent import GRU, RNN
+from .shape import Flatten, Reshape
 
 __all__ = [
     "Parameter",
@@ -30,4 +35,15 @@ __all__ = [
     "LeakyReLU",
     "Dropout",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "GlobalAvgPool",
+    "Flatten",
+    "Reshape",
+    "RNN",
+    "GRU",
 ]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import backend as B
-from .._validation import check_float, check_int
+from .._validation import as_float_array, check_float, check_int
 from .base import Layer, Parameter, _as_dout, _as_input, _resolve_dtype
 
-__all__ = ["BatchNorm1d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
 class BatchNorm1d(Layer):
@@ -111,6 +111,8 @@ class BatchNorm1d(Layer):
 
     def forward(self, x: Any) -> Any:
         """``x``: ``(N, D)`` -> ``y``: ``(N, D)``; updates the running stats in training."""
+        if B.is_array(x) and x.ndim >= 3:  # (N, C, L): per channel, over N and L (chapter 9)
+            return _per_channel_forward(self, x, (3,), "(N, C) or (N, C, L)")
         fn = "BatchNorm1d.forward"
         x, xp = _as_input(x, self.gamma.data, fn, ndim=(2,))
         N, D = x.shape
@@ -135,6 +137,8 @@ class BatchNorm1d(Layer):
 
     def backward(self, dout: Any) -> Any:
         """``dout``: ``(N, D)`` -> ``dx``: ``(N, D)``; adds ``dgamma``, ``dbeta``."""
+        if isinstance(self.cache, _PerChannel):
+            return _per_channel_backward(self, dout)
         fn = "BatchNorm1d.backward"
         xhat, inv_std, training = self._require_cache(fn)
         dout = _as_dout(dout, self.gamma.data, tuple(xhat.shape), fn)
@@ -151,3 +155,100 @@ class BatchNorm1d(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
+
+
+# --------------------------------------------------------------------------- over channels
+# Chapter 9: after a convolution, batch normalization normalizes each *channel*, with
+# statistics over the batch and every position (PyTorch's BatchNorm1d on (N, C, L) and
+# BatchNorm2d on (N, C, H, W)). That is the (N, D) layer above applied to the rows of a
+# (N * positions, C) matrix: every position of every example is one row, every channel
+# one feature. The helpers below move the channel axis last, flatten, and call it.
+class _PerChannel(NamedTuple):
+    """The cache of a per-channel forward: the input's shape and the row layer's cache."""
+
+    shape: tuple[int, ...]
+    rows: Any
+
+
+def _to_rows(x: Any) -> Any:
+    """``(N, C, *positions)`` -> ``(N * positions, C)``."""
+    xp = B.namespace(x)
+    axes = (0, *range(2, x.ndim), 1)
+    return xp.reshape(xp.permute_dims(x, axes), (-1, x.shape[1]))
+
+
+def _from_rows(rows: Any, shape: tuple[int, ...]) -> Any:
+    """The inverse of :func:`_to_rows` for an input of ``shape`` ``(N, C, *positions)``."""
+    xp = B.namespace(rows)
+    N, C, *pos = shape
+    y = xp.reshape(rows, (N, *pos, C))
+    return xp.permute_dims(y, (0, len(shape) - 1, *range(1, len(shape) - 1)))
+
+
+def _per_channel_forward(layer: BatchNorm1d, x: Any, ndims: tuple[int, ...], layout: str
+                         ) -> Any:
+    fn = f"{type(layer).__name__}.forward"
+    x = as_float_array(x, fn, "x")
+    if x.ndim not in ndims:
+        raise ValueError(f"{fn}: x must be {layout}, got shape {tuple(x.shape)}")
+    if x.shape[1] != layer.num_features:
+        raise ValueError(f"{fn}: x has {x.shape[1]} channels (axis 1), expected "
+                         f"{layer.num_features}")
+    y = BatchNorm1d.forward(layer, _to_rows(x))          # statistics over N and positions
+    layer.cache = _PerChannel(tuple(x.shape), layer.cache)
+    return _from_rows(y, tuple(x.shape))
+
+
+def _per_channel_backward(layer: BatchNorm1d, dout: Any) -> Any:
+    fn = f"{type(layer).__name__}.backward"
+    cache = layer.cache
+    dout = as_float_array(dout, fn, "dout")
+    if tuple(dout.shape) != cache.shape:
+        raise ValueError(f"{fn}: dout must have shape {cache.shape} (the forward output), "
+                         f"got {tuple(dout.shape)}")
+    layer.cache = cache.rows
+    try:
+        d_rows = BatchNorm1d.backward(layer, _to_rows(dout))
+    finally:
+        layer.cache = cache
+    return _from_rows(d_rows, cache.shape)
+
+
+class BatchNorm2d(BatchNorm1d):
+    r"""Batch normalization per channel of images ``(N, C, H, W)`` (PyTorch's ``BatchNorm2d``).
+
+    Parameters
+    ----------
+    num_features : int
+        ``C``, the number of channels.
+    eps, momentum, dtype
+        As for :class:`BatchNorm1d`.
+
+    Notes
+    -----
+    Chapter 9. Channel :math:`c` is normalized with the mean and variance of all its
+    :math:`N H W` values, :math:`\mu_c = \frac{1}{NHW} \sum_{n,i,j} x_{n,c,i,j}`, and
+    scaled and shifted by its own :math:`\gamma_c, \beta_c`: the equations of
+    :class:`BatchNorm1d` for the rows of the ``(N H W, C)`` matrix of positions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bn = BatchNorm2d(3)
+    >>> y = bn(np.random.default_rng(0).normal(2.0, 5.0, size=(4, 3, 5, 5)))
+    >>> y.shape, bool(np.allclose(y.mean(axis=(0, 2, 3)), 0.0, atol=1e-6))
+    ((4, 3, 5, 5), True)
+    """
+
+    def forward(self, x: Any) -> Any:
+        """``x``: ``(N, C, H, W)`` -> ``y``: same shape; updates the running stats in training."""
+        return _per_channel_forward(self, x, (4,), "(N, C, H, W)")
+
+    def backward(self, dout: Any) -> Any:
+        """``dout``: ``(N, C, H, W)`` -> ``dx``: ``(N, C, H, W)``; adds ``dgamma``, ``dbeta``."""
+        if not isinstance(self.cache, _PerChannel):
+            self._require_cache("backward")
+        return _per_channel_backward(self, dout)
+
+    def __repr__(self) -> str:
+        return f"BatchNorm2d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
