@@ -16,7 +16,7 @@ CuPy are imported only when a plot, a widget or the GPU is asked for.
 Submodules (each an attribute of the package, loaded on first use):
 ``backend, functional, layers, model, losses, optim, train, data, gradcheck,
 checkpoint, autograd, diagnostics, initstats, monitors, surfaces, uncertainty,
-playground, plot, widgets, exercises``.
+playground, plot, widgets, exercises, portable``.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ _SUBMODULES = (
     "plot",
     "widgets",
     "exercises",
+    "portable",
 )
 
 
