@@ -15,6 +15,11 @@ digits), so both round to the same numbers and start the next epoch identical. T
 rounding itself changes the weights by less than :math:`10^{-6}` of their size, far
 below what one optimizer step changes.
 
+One exception: a parameter whose gradient is pure rounding noise, such as the bias of a
+layer right before batch normalization (chapter 8: its true gradient is zero), keeps
+noise-sized differences in all its digits. It does not change the network's outputs,
+which batch normalization makes independent of it; leave it out (``bias=False``).
+
 * :func:`round_significant` rounds an array to a number of significant digits;
 * :class:`RoundState` is the :class:`~dnnlib.train.Callback` that does it after every
   epoch of :func:`~dnnlib.train.fit`; :func:`round_state` does it by hand in a loop of
