@@ -15,10 +15,11 @@ CuPy are imported only when a plot, a widget or the GPU is asked for.
 
 Submodules (each an attribute of the package, loaded on first use): the core
 ``backend, functional, layers, model, losses, optim, schedules, callbacks, train, data,
-gradcheck, checkpoint, autograd, source``; on top of it ``lab`` (measuring tools), ``playground``,
-``plot``, ``widgets``, ``exercises``, which the core never imports. (``diagnostics,
-initstats, monitors, surfaces, uncertainty`` are the lab's old paths, kept for one
-release.) ``dl.show_source(obj)`` prints the code of a library object, as the chapters do.
+gradcheck, checkpoint, autograd, source, portable``; on top of it ``lab`` (measuring
+tools), ``playground``, ``plot``, ``widgets``, ``exercises``, which the core never
+imports. (``diagnostics, initstats, monitors, surfaces, uncertainty`` are the lab's old
+paths, kept for one release.) ``dl.show_source(obj)`` prints the code of a library
+object, as the chapters do.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ _SUBMODULES = (
     "plot",
     "widgets",
     "exercises",
+    "portable",
 )
 
 
