@@ -8,6 +8,7 @@
 2. ``memory``: peak RSS of a training run against its theoretical size.
 3. ``book``: ``import dnnlib`` time, nbval over every notebook, the web book build.
 4. ``gpu``: only prints "no CUDA device" on a machine without one.
+5. ``part2``: the convolution and GRU steps of Part II against PyTorch (``part2.py``).
 
 ``--markdown FILE`` also writes every table to FILE (that is how RESULTS.md is made).
 """
@@ -22,10 +23,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import book, memory, mlp_step  # noqa: E402
+from benchmarks import book, memory, mlp_step, part2  # noqa: E402
 from benchmarks import harness as H  # noqa: E402
 
-PARTS = ("mlp", "memory", "book", "gpu")
+PARTS = ("mlp", "memory", "book", "gpu", "part2")
 
 
 def blas_settings(choice: str) -> list[str]:
@@ -104,6 +105,16 @@ def main(argv=None) -> int:
         print("\n=== GPU ===", flush=True)
         res = H.run_child("gpu", quick)
         md += ["### GPU\n", str(res.get("skipped") or "see the gpu.py output above"), ""]
+    if "part2" in parts:
+        print("\n=== Part II: convolution and GRU steps ===", flush=True)
+        extra = (["--threads", str(a.threads)] if a.threads else []) + ["--clock", a.clock]
+        res = H.run_child("part2", quick + extra)
+        if "results" in res:
+            text = part2.report(res)
+            print(text, flush=True)
+            md += ["### Part II steps\n", "```", res["machine"], "```\n", text, ""]
+        else:
+            md.append(f"Part II steps: {res.get('error')}")
     if runs:
         summary = target_summary(runs)
         print("\n=== Speed targets (issue 7) ===")

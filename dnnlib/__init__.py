@@ -15,16 +15,17 @@ CuPy are imported only when a plot, a widget or the GPU is asked for.
 
 Submodules (each an attribute of the package, loaded on first use): the core
 ``backend, functional, layers, model, losses, optim, schedules, callbacks, train, data,
-gradcheck, checkpoint, autograd, source``; on top of it ``lab`` (measuring tools), ``playground``,
-``plot``, ``widgets``, ``exercises``, which the core never imports. (``diagnostics,
-initstats, monitors, surfaces, uncertainty`` are the lab's old paths, kept for one
-release.) ``dl.show_source(obj)`` prints the code of a library object, as the chapters do.
+gradcheck, checkpoint, autograd, source, portable``; on top of it ``lab`` (measuring
+tools), ``playground``, ``plot``, ``widgets``, ``exercises``, which the core never
+imports. (``diagnostics, initstats, monitors, surfaces, uncertainty`` are the lab's old
+paths, kept for one release.) ``dl.show_source(obj)`` prints the code of a library
+object, as the chapters do.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import importlib as _importlib
+from typing import Any as _Any
 
 from ._version import __version__
 from .backend import (
@@ -74,20 +75,22 @@ _SUBMODULES = (
     "plot",
     "widgets",
     "exercises",
+    "portable",
 )
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     # Submodules load on first attribute access (PEP 562): ``dl.layers`` works after a
     # plain ``import dnnlib``, and ``import dnnlib`` itself stays fast.
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return _importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
-        return getattr(importlib.import_module(".checkpoint", __name__), name)
+        return getattr(_importlib.import_module(".checkpoint", __name__), name)
     if name == "show_source":
-        return importlib.import_module(".source", __name__).show_source
+        return _importlib.import_module(".source", __name__).show_source
     raise AttributeError(f"module 'dnnlib' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_SUBMODULES) | {"save", "load", "show_source"})
+    # what tab completion offers: the public API and the submodules, no private plumbing
+    return sorted(set(__all__) | set(_SUBMODULES))

@@ -47,6 +47,7 @@ import numpy as np
 
 from . import backend as B
 from ._validation import check_float, check_int, check_state_arrays
+from .clip import clip_grad_norm  # one implementation (chapter 4), also reached as dl.optim
 from .schedules import (
     Constant,
     CosineAnnealing,
@@ -73,6 +74,7 @@ __all__ = [
     "CosineAnnealing",
     "LinearWarmup",
     "as_schedule",
+    "clip_grad_norm",
 ]
 
 #: Set to False to run every optimizer's readable rule on NumPy too (the tests compare).

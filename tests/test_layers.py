@@ -462,7 +462,7 @@ BAD = [
     ("bn-batch-of-one", lambda: BatchNorm1d(3)(np.ones((1, 3))), ValueError,
      r"BatchNorm1d\.forward: x must have more than 1 example.*\(1, 3\)"),
     ("bn-1d", lambda: BatchNorm1d(3)(np.ones(3)), ValueError,
-     r"BatchNorm1d\.forward: x must be 2-D, got a 1-D array"),
+     r"BatchNorm1d\.forward: x must be \(N, D\) or \(N, C, L\), got shape \(3,\)"),
     ("bn-features", lambda: BatchNorm1d(3)(np.ones((4, 2))), ValueError,
      r"BatchNorm1d\.forward: x has 2 features, expected 3"),
     ("bn-zero-features", lambda: BatchNorm1d(0), ValueError,

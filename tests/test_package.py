@@ -55,3 +55,24 @@ def test_unknown_attribute_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         dnnlib.nope  # noqa: B018
+
+
+def test_tab_completion_offers_the_api_and_no_plumbing():
+    import dnnlib
+
+    # issue 19: dl.Any and dl.importlib appeared in tab completion
+    names = dir(dnnlib)
+    for leaked in ("Any", "importlib", "annotations", "_importlib", "_Any"):
+        assert leaked not in names
+    for public in ("layers", "optim", "set_backend", "show_source", "save", "load",
+                   "__version__"):
+        assert public in names
+    assert all(hasattr(dnnlib, n) for n in names)
+
+
+def test_layer_protocol_methods_have_docstrings_for_help():
+    # issue 19: help(Layer.forward) showed a stray source comment instead of a docstring
+    from dnnlib.layers import Layer
+
+    for method in (Layer.forward, Layer.backward, Layer.check_input):
+        assert method.__doc__ and not method.__doc__.lstrip().startswith("#")

@@ -110,10 +110,15 @@ class Layer:
         self.cache: Any = None
 
     # -- the protocol ------------------------------------------------------------
+
     def forward(self, x: Any) -> Any:  # pragma: no cover - abstract
+        """The output for the input ``x`` (already checked), keeping in :attr:`cache`
+        what :meth:`backward` needs. Subclasses implement it; call ``layer(x)``."""
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
 
     def backward(self, dout: Any) -> Any:  # pragma: no cover - abstract
+        """``dx`` for the upstream gradient ``dout``; **adds** the parameters' gradients
+        into their ``.grad``. Subclasses implement it."""
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
     def __call__(self, x: Any) -> Any:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import backend as B
 from .._validation import as_float_array, check_float, check_int
 from .base import Layer, Parameter, resolve_dtype
 
-__all__ = ["BatchNorm1d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
 class BatchNorm1d(Layer):
@@ -121,20 +121,13 @@ class BatchNorm1d(Layer):
             target[...] = xp.astype(value, target.dtype)
 
     def check_input(self, x: Any) -> Any:
-        """``x``: floats ``(N, D)``, ``D = num_features``, ``N >= 2`` in training mode."""
-        fn = "BatchNorm1d.forward"
-        x = as_float_array(x, fn, "x", ndim=(2,))
-        N, D = x.shape
-        if D != self.num_features:
-            raise ValueError(f"{fn}: x has {D} features, expected {self.num_features}")
-        if self.training and N < 2:
-            raise ValueError(f"{fn}: x must have more than 1 example per feature in "
-                             f"training mode (batch statistics), got shape {tuple(x.shape)}; "
-                             "use a bigger batch or call eval()")
-        return super().check_input(x)
+        """``x``: floats ``(N, D)`` (or ``(N, C, L)``, per channel), ``N >= 2`` in training."""
+        return _check_channels(self, x, (2, 3), "(N, D) or (N, C, L)")
 
     def forward(self, x: Any) -> Any:
         """``x``: ``(N, D)`` -> ``(N, D)``; updates the running stats in training."""
+        if x.ndim > 2:  # (N, C, L) after a convolution: per channel (chapter 9)
+            return _per_channel_forward(self, x)
         xp = B.namespace(x)
         N = x.shape[0]
         if self.training:
@@ -152,6 +145,8 @@ class BatchNorm1d(Layer):
 
     def backward(self, dout: Any) -> Any:
         """``dout``: ``(N, D)`` -> ``dx``: ``(N, D)``; adds ``dgamma``, ``dbeta``."""
+        if isinstance(self.cache, _PerChannel):  # the forward was per channel
+            return _per_channel_backward(self, dout)
         xhat, inv_std, training = self.saved
         xp = B.namespace(dout)
         N = xhat.shape[0]
@@ -166,3 +161,108 @@ class BatchNorm1d(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
+
+
+def _check_channels(layer: BatchNorm1d, x: Any, ndims: tuple[int, ...], layout: str) -> Any:
+    """The door of the batch-norm layers: shape, features on axis 1, two values per feature."""
+    fn = f"{type(layer).__name__}.forward"
+    x = as_float_array(x, fn, "x")
+    if x.ndim not in ndims:
+        raise ValueError(f"{fn}: x must be {layout}, got shape {tuple(x.shape)}")
+    if x.shape[1] != layer.num_features:
+        what = "features" if x.ndim == 2 else "channels (axis 1)"
+        raise ValueError(f"{fn}: x has {x.shape[1]} {what}, expected {layer.num_features}")
+    per_feature = x.shape[0] * (x.size // (x.shape[0] * x.shape[1]) if x.size else 0)
+    if layer.training and per_feature < 2:
+        raise ValueError(f"{fn}: x must have more than 1 example per feature in "
+                         f"training mode (batch statistics), got shape {tuple(x.shape)}; "
+                         "use a bigger batch or call eval()")
+    return Layer.check_input(layer, x)
+
+
+# --------------------------------------------------------------------------- over channels
+# Chapter 9: after a convolution, batch normalization normalizes each *channel*, with
+# statistics over the batch and every position (PyTorch's BatchNorm1d on (N, C, L) and
+# BatchNorm2d on (N, C, H, W)). That is the (N, D) layer above applied to the rows of a
+# (N * positions, C) matrix: every position of every example is one row, every channel
+# one feature. The helpers below move the channel axis last, flatten, and call it.
+class _PerChannel(NamedTuple):
+    """The cache of a per-channel forward: the input's shape and the row layer's cache."""
+
+    shape: tuple[int, ...]
+    rows: Any
+
+
+def _to_rows(x: Any) -> Any:
+    """``(N, C, *positions)`` -> ``(N * positions, C)``."""
+    xp = B.namespace(x)
+    axes = (0, *range(2, x.ndim), 1)
+    return xp.reshape(xp.permute_dims(x, axes), (-1, x.shape[1]))
+
+
+def _from_rows(rows: Any, shape: tuple[int, ...]) -> Any:
+    """The inverse of :func:`_to_rows` for an input of ``shape`` ``(N, C, *positions)``."""
+    xp = B.namespace(rows)
+    N, C, *pos = shape
+    y = xp.reshape(rows, (N, *pos, C))
+    return xp.permute_dims(y, (0, len(shape) - 1, *range(1, len(shape) - 1)))
+
+
+def _per_channel_forward(layer: BatchNorm1d, x: Any) -> Any:
+    y = BatchNorm1d.forward(layer, _to_rows(x))          # statistics over N and positions
+    layer.cache = _PerChannel(tuple(x.shape), layer.cache)
+    return _from_rows(y, tuple(x.shape))
+
+
+def _per_channel_backward(layer: BatchNorm1d, dout: Any) -> Any:
+    cache = layer.cache
+    layer.cache = cache.rows
+    try:
+        d_rows = BatchNorm1d.backward(layer, _to_rows(dout))
+    finally:
+        layer.cache = cache
+    return _from_rows(d_rows, cache.shape)
+
+
+class BatchNorm2d(BatchNorm1d):
+    r"""Batch normalization per channel of images ``(N, C, H, W)`` (PyTorch's ``BatchNorm2d``).
+
+    Parameters
+    ----------
+    num_features : int
+        ``C``, the number of channels.
+    eps, momentum, dtype
+        As for :class:`BatchNorm1d`.
+
+    Notes
+    -----
+    Chapter 9. Channel :math:`c` is normalized with the mean and variance of all its
+    :math:`N H W` values, :math:`\mu_c = \frac{1}{NHW} \sum_{n,i,j} x_{n,c,i,j}`, and
+    scaled and shifted by its own :math:`\gamma_c, \beta_c`: the equations of
+    :class:`BatchNorm1d` for the rows of the ``(N H W, C)`` matrix of positions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bn = BatchNorm2d(3)
+    >>> y = bn(np.random.default_rng(0).normal(2.0, 5.0, size=(4, 3, 5, 5)))
+    >>> y.shape, bool(np.allclose(y.mean(axis=(0, 2, 3)), 0.0, atol=1e-6))
+    ((4, 3, 5, 5), True)
+    """
+
+    def check_input(self, x: Any) -> Any:
+        """``x``: floats ``(N, C, H, W)``, ``C = num_features``."""
+        return _check_channels(self, x, (4,), "(N, C, H, W)")
+
+    def forward(self, x: Any) -> Any:
+        """``x``: ``(N, C, H, W)`` -> same shape; updates the running stats in training."""
+        return _per_channel_forward(self, x)
+
+    def backward(self, dout: Any) -> Any:
+        """``dout``: ``(N, C, H, W)`` -> ``dx``: same shape; adds ``dgamma``, ``dbeta``."""
+        if not isinstance(self.saved, _PerChannel):
+            raise RuntimeError("BatchNorm2d.backward: the cache is not from BatchNorm2d.forward")
+        return _per_channel_backward(self, dout)
+
+    def __repr__(self) -> str:
+        return f"BatchNorm2d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
