@@ -17,6 +17,8 @@ What it does, per notebook:
 * clears cell ``execution`` metadata and the ``collapsed`` state of code cells, except
   on the solution cells (tag ``solution``: ``scripts/tag_solutions.py`` collapses them),
   and writes the notebook back (nbformat 4);
+* joins a cell's consecutive stdout (or stderr) chunks into one stream output, as
+  Jupyter shows them and nbval compares them (a busy machine splits them at random);
 * rewrites the numbers glued into the prose (``<!--glue:key:spec-->...<!--/glue-->``)
   from the values the code cells stored (``scripts/book_numbers.py``).
 
@@ -55,6 +57,26 @@ def clean_metadata(nb: nbformat.NotebookNode) -> None:
             cell.metadata.pop("collapsed", None)
 
 
+def join_streams(nb: nbformat.NotebookNode) -> int:
+    """Merge consecutive stream outputs of the same name in every code cell; return how
+    many outputs were merged away."""
+    merged = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs: list = []
+        for out in cell.get("outputs", []):
+            prev = outputs[-1] if outputs else None
+            if (out.output_type == "stream" and prev is not None
+                    and prev.output_type == "stream" and prev.name == out.name):
+                prev.text += out.text
+                merged += 1
+            else:
+                outputs.append(out)
+        cell.outputs = outputs
+    return merged
+
+
 def execute(path: Path, timeout: int = 300) -> float:
     """Execute ``path`` in place; return the wall time in seconds."""
     nb = nbformat.read(path, as_version=4)
@@ -65,6 +87,7 @@ def execute(path: Path, timeout: int = 300) -> float:
     ep.preprocess(nb, {"metadata": {"path": str(path.parent)}})
     elapsed = time.perf_counter() - t0
     clean_metadata(nb)
+    join_streams(nb)
     n = book_numbers.refresh(nb)
     if n:
         print(f"{path.name}: {n} glued number(s) in the prose rewritten")

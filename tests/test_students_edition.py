@@ -281,3 +281,19 @@ def test_real_students_web_book(tmp_path):
             if cell.cell_type == "markdown" and "{exercise}" in cell.source:
                 title = cell.source.split("\n")[0].split("}", 1)[1].strip()
                 assert title.split()[0] in page, (path.name, title)
+
+
+def test_executing_joins_split_stdout_chunks():
+    """A busy machine delivers one print's output in several stream messages; the
+    executed notebook stores them as one output per stream, as Jupyter shows them."""
+    execute_notebook = _load("execute_notebook")
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("print(1); print(2)")
+    cell.outputs = [out("stream", name=name, text=text)
+                    for name, text in (("stdout", "1\n"), ("stdout", "2\n"), ("stderr", "w\n"),
+                                       ("stdout", "3\n"))]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x"), cell])
+    assert execute_notebook.join_streams(nb) == 1
+    assert [(o.name, o.text) for o in nb.cells[1].outputs] == [
+        ("stdout", "1\n2\n"), ("stderr", "w\n"), ("stdout", "3\n")]
+    assert execute_notebook.join_streams(nb) == 0
