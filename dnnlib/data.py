@@ -91,7 +91,7 @@ def _floats(X: np.ndarray, fn: str = "data") -> Any:
     instead of silently becoming infinity.
     """
     top = float(np.finfo(B.get_default_dtype()).max)
-    if X.size and not np.abs(X).max() <= top:
+    if X.size and not float(np.abs(X).max()) <= top:   # float(): no float32 cast of top
         raise ValueError(f"{fn}: the data reach {float(np.abs(X).max()):.3g}, beyond the range of "
                          f"{B.get_default_dtype()} ({top:.3g}); use a smaller noise or scale")
     return B.asarray(X, dtype=B.default_dtype())

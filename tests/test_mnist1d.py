@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -93,3 +94,13 @@ def test_backend_and_default_dtype(generated, xp):
     assert dl.to_numpy(y).dtype == np.int64
     host = dl.to_numpy(X)      # rounded to float32, so that every CPU gets the same numbers
     np.testing.assert_array_equal(host, host.astype(np.float32).astype(np.float64))
+
+
+def test_no_overflow_warning_in_float64(generated, xp):
+    """The range check compares float32 data with float64's maximum: no float32 cast of it
+    (a RuntimeWarning 'overflow encountered in cast' showed in chapters 9 and 10)."""
+    dl.set_default_dtype("float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X, _ = data.load_mnist1d("train", shuffle_positions=True)
+    assert X.dtype == xp.float64
