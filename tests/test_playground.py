@@ -538,3 +538,28 @@ def test_changing_the_learning_rate_keeps_adams_state():
     pg.set(optimizer="sgd")  # another optimizer: a fresh one, as the docstring says
     assert pg.optimizer.step_count == 0
     assert_same_state(state(pg), weights)
+
+
+@pytest.mark.parametrize("figsize", [(6.6, 3.8), (8.0, 4.5), (10.0, 5.6)])
+def test_dashboard_text_does_not_overlap_or_leave_the_figure(figsize):
+    # issue 19: the appendix's heading overlapped the network's caption, and the regions'
+    # x label the loss panel's title
+    from dnnlib.playground import PlaygroundConfig, Session, draw_view
+
+    s = Session(PlaygroundConfig(dataset="spirals", hidden=(4,)))
+    s.run(2)
+    fig = draw_view(s.view(grid=8), figsize=figsize, dpi=72, title="a heading for the runs")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += [ax.title, ax.xaxis.label, ax.yaxis.label]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_text()]
+    W, H = fig.bbox.width, fig.bbox.height
+    for name, bb in boxes:
+        assert bb.x0 >= -1 and bb.y0 >= -1 and bb.x1 <= W + 1 and bb.y1 <= H + 1, (name, bb)
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            assert not ba.overlaps(bb), f"{a!r} overlaps {b!r} at figsize {figsize}"

@@ -3,7 +3,6 @@ dashboard drawn from it with matplotlib (imported when a figure is drawn)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +10,7 @@ import numpy as np
 
 from .config import MAX_TILES, PlaygroundConfig
 
-__all__ = ["PlaygroundView", "draw_view", "png", "quantize"]
+__all__ = ["PlaygroundView", "draw_view", "png"]
 
 
 @dataclass
@@ -59,21 +58,6 @@ def png(fig: Any, dpi: int) -> bytes:
     from ..plot import figure_png
 
     return figure_png(fig, dpi=dpi)
-
-
-def quantize(png: bytes, colors: int = 64) -> bytes:
-    """A palette PNG of at most ``colors`` colours: about 4x smaller, for stored frames.
-
-    Median cut without dithering is deterministic, so the bytes stay identical run to run.
-    """
-    from PIL import Image  # Pillow: a dependency of matplotlib
-
-    with Image.open(io.BytesIO(png)) as im:
-        q = im.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
-                                       dither=Image.Dither.NONE)
-    buf = io.BytesIO()
-    q.save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
 
 
 # =========================================================================== drawing
@@ -185,11 +169,18 @@ def draw_view(view: PlaygroundView, *, figsize: tuple[float, float] = (10.0, 5.6
 
     # A fixed layout (no constrained layout): half the drawing time, and the live view
     # redraws it every few epochs.
+    # Margins in inches, so that nothing overlaps at any figure size: above the panels the
+    # network's two-line title (and the heading), between the two right panels the regions'
+    # x label and the loss panel's title.
     fig = BookFigure(figsize=figsize, dpi=dpi)
-    top = 0.9 if title else 0.95
+    height = float(figsize[1])
+    top_in, bottom_in, gap_in = (0.68 if title else 0.42), 0.42, 0.62
+    panel_in = max((height - top_in - bottom_in - gap_in) / 2, 0.2)
     axes = fig.subplot_mosaic([["net", "regions"], ["net", "loss"]], width_ratios=[1.1, 1.0],
-                              gridspec_kw={"left": 0.01, "right": 0.98, "bottom": 0.09,
-                                           "top": top, "wspace": 0.12, "hspace": 0.38})
+                              gridspec_kw={"left": 0.01, "right": 0.98,
+                                           "bottom": bottom_in / height,
+                                           "top": 1 - top_in / height, "wspace": 0.12,
+                                           "hspace": gap_in / panel_in})
     _network_canvas(view, axes["net"])
 
     ax = axes["regions"]
@@ -226,7 +217,7 @@ def draw_view(view: PlaygroundView, *, figsize: tuple[float, float] = (10.0, 5.6
     marker = "o" if len(ep) <= 30 else None
     ax.plot(ep, h["train_loss"], color=CLASS_COLORS[0], marker=marker, ms=3, label="train")
     ax.plot(ep, h["test_loss"], color=CLASS_COLORS[1], marker=marker, ms=3, label="test")
-    unit = "mean cross-entropy, nats" if view.config.loss == "bce" else "mean squared error"
+    unit = "nats" if view.config.loss == "bce" else "squared error"  # short: a small panel
     ax.set_xlim(0, max(ep[-1], 1))
     ax.set_xlabel("epoch", fontsize=8)
     ax.set_ylabel(f"loss ({unit})", fontsize=8)
@@ -238,5 +229,5 @@ def draw_view(view: PlaygroundView, *, figsize: tuple[float, float] = (10.0, 5.6
     if view.diverged:
         ax.text(0.5, 0.5, "diverged", transform=ax.transAxes, ha="center", color="red")
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=10, y=1 - 0.06 / height, va="top")
     return fig

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .config import PlaygroundConfig
-from .drawing import PlaygroundView, draw_view, quantize
+from .drawing import PlaygroundView, draw_view
 from .session import Session
 
 __all__ = ["gallery"]
@@ -14,7 +14,7 @@ __all__ = ["gallery"]
 
 def gallery(runs: Mapping[str, PlaygroundConfig], epochs: Sequence[int], *,
             title: str | None = None, figsize: tuple[float, float] = (8.0, 4.5),
-            dpi: int = 70, grid: int = 32) -> Any:
+            dpi: int | None = None, grid: int = 32) -> Any:
     """Precomputed playground runs to scrub through, live or without a kernel.
 
     Each configuration is trained once up to ``max(epochs)``; a snapshot
@@ -29,9 +29,12 @@ def gallery(runs: Mapping[str, PlaygroundConfig], epochs: Sequence[int], *,
     epochs : sequence of int
         Increasing epochs to keep (0 is the initial network).
     title : str, optional
-    figsize, dpi, grid
-        Frame size, resolution and grid points per axis of the tiles (small: frames
-        are stored in the notebook).
+    figsize, grid
+        Frame size (inches) and grid points per axis of the tiles.
+    dpi : int, optional
+        None (default): the web book's frames at their true size and twice as many image
+        pixels, like every :class:`~dnnlib.widgets.Explorer`; an int keeps small frames
+        of that resolution (the doctest below, a quick preview).
 
     Returns
     -------
@@ -69,7 +72,7 @@ def gallery(runs: Mapping[str, PlaygroundConfig], epochs: Sequence[int], *,
         return snaps[min(snaps, key=lambda e: abs(e - float(epoch)))]
 
     def draw(run: str, epoch: float) -> Any:
-        return draw_view(nearest(run, epoch), figsize=figsize, dpi=dpi, title=run)
+        return draw_view(nearest(run, epoch), figsize=figsize, dpi=dpi or 72, title=run)
 
     def readout(run: str, epoch: float) -> str:
         v = nearest(run, epoch)
@@ -78,17 +81,11 @@ def gallery(runs: Mapping[str, PlaygroundConfig], epochs: Sequence[int], *,
                 f"{h['test_loss'][-1]:.3f}, accuracy train {h['train_accuracy'][-1]:.3f} / "
                 f"test {h['test_accuracy'][-1]:.3f}")
 
-    class _Gallery(Explorer):
-        # frames as palette PNGs (they are stored in the notebook)
-        def render(self, dpi: int | None = None, **values: Any) -> tuple[bytes, str]:
-            png, text = super().render(dpi=dpi, **values)
-            return quantize(png), text
-
     names = list(runs)
     lo, hi = eps[0], eps[-1]
     if lo == hi:
         hi = lo + 1
-    ex = _Gallery(draw, Choice("run", names),
+    ex = Explorer(draw, Choice("run", names),
                   Slider("epoch", float(lo), float(hi), value=float(eps[-1]),
                          frames=[float(e) for e in eps], step=1.0, fmt="{:.0f}", snap=True),
                   title=title, readout=readout, dpi=dpi,

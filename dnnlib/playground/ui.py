@@ -27,7 +27,7 @@ from .config import (
     SCHEDULES,
     PlaygroundConfig,
 )
-from .drawing import png, quantize
+from .drawing import png
 from .session import Session
 
 __all__ = ["Playground"]
@@ -199,7 +199,10 @@ class Playground(Session):
             picture = bytes(image.value)  # the live view's current picture: no redrawing
         else:
             picture = png(self.figure(dpi=dpi), dpi)
-        b64 = base64.b64encode(quantize(picture)).decode("ascii")
+
+        from ..plot import palette_png  # matplotlib's stack only when a snapshot is asked for
+
+        b64 = base64.b64encode(palette_png(picture)).decode("ascii")
         return (
             '<div class="dnnlib-playground">'
             f"<p><strong>Playground</strong>: <code>{html.escape(self.status())}</code></p>"

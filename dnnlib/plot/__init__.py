@@ -14,6 +14,7 @@ Functions
 ---------
 new_figure              an empty BookFigure (the one place figures are created)
 figure_png              PNG bytes of a figure, byte-identical run to run
+palette_png             a PNG as a palette PNG of few colours (the explorers' frames)
 network_diagram         the vocabulary figure: input, hidden and output layers (chapter 1)
 computation_graph       a scalar Value's graph with data and gradients (chapter 5)
 decision_regions        a model's decision regions on 2-D data (chapters 1, 2, 6, 7)
@@ -35,7 +36,7 @@ Modules: :mod:`~dnnlib.plot.diagrams`, :mod:`~dnnlib.plot.classification`,
 
 from __future__ import annotations
 
-from ._base import CLASS_COLORS, BookFigure, figure_png, new_figure
+from ._base import CLASS_COLORS, BookFigure, figure_png, new_figure, palette_png
 from .classification import confusion_matrix, decision_regions, digit_grid
 from .curves import (
     function_and_derivative,
@@ -52,6 +53,7 @@ __all__ = [
     "BookFigure",
     "new_figure",
     "figure_png",
+    "palette_png",
     "network_diagram",
     "decision_regions",
     "function_and_derivative",
