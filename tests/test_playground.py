@@ -544,6 +544,7 @@ def test_changing_the_learning_rate_keeps_adams_state():
 def test_dashboard_text_does_not_overlap_or_leave_the_figure(figsize):
     # issue 19: the appendix's heading overlapped the network's caption, and the regions'
     # x label the loss panel's title
+    pytest.importorskip("matplotlib", reason="matplotlib is part of the book extra")
     from dnnlib.playground import PlaygroundConfig, Session, draw_view
 
     s = Session(PlaygroundConfig(dataset="spirals", hidden=(4,)))
