@@ -123,7 +123,28 @@ class MaxPool1d(Layer):
         return f"MaxPool1d(kernel_size={self.kernel_size}, stride={self.stride})"
 
 
-class MaxPool2d(Layer):
+class _Pool2d(Layer):
+    """What the 2-D poolings share: the window and stride, the input check, the repr."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None) -> None:
+        super().__init__()
+        fn = type(self).__name__
+        self.kernel_size = int_pair(kernel_size, fn, "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else int_pair(stride, fn, "stride", 1)
+
+    def check_input(self, x: Any) -> Any:
+        """``x``: floats ``(N, C, H, W)`` with ``H >= KH`` and ``W >= KW``."""
+        fn = f"{type(self).__name__}.forward"
+        x = _check_pool_input(x, fn, 4, "(N, C, H, W)")
+        _check_fits(x.shape[2], self.kernel_size[0], fn, "H")
+        _check_fits(x.shape[3], self.kernel_size[1], fn, "W")
+        return x
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride})"
+
+
+class MaxPool2d(_Pool2d):
     r"""Maximum over ``KH x KW`` windows, per channel: ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)``.
 
     Parameters
@@ -145,20 +166,6 @@ class MaxPool2d(Layer):
     array([[[[ 5.,  7.],
              [13., 15.]]]])
     """
-
-    def __init__(self, kernel_size: Any, stride: Any = None) -> None:
-        super().__init__()
-        fn = "MaxPool2d"
-        self.kernel_size = int_pair(kernel_size, fn, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else int_pair(stride, fn, "stride", 1)
-
-    def check_input(self, x: Any) -> Any:
-        """``x``: floats ``(N, C, H, W)`` with ``H >= KH`` and ``W >= KW``."""
-        fn = "MaxPool2d.forward"
-        x = _check_pool_input(x, fn, 4, "(N, C, H, W)")
-        _check_fits(x.shape[2], self.kernel_size[0], fn, "H")
-        _check_fits(x.shape[3], self.kernel_size[1], fn, "W")
-        return x
 
     def forward(self, x: Any) -> Any:
         """``x``: ``(N, C, H, W)`` -> ``y``: ``(N, C, H_out, W_out)``."""
@@ -182,11 +189,8 @@ class MaxPool2d(Layer):
                     xp.where(winner == u * KW + v, dout, 0.0)
         return dx
 
-    def __repr__(self) -> str:
-        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
 
-
-class AvgPool2d(Layer):
+class AvgPool2d(_Pool2d):
     r"""Mean over ``KH x KW`` windows, per channel: ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)``.
 
     Parameters
@@ -209,20 +213,6 @@ class AvgPool2d(Layer):
              [10.5, 12.5]]]])
     """
 
-    def __init__(self, kernel_size: Any, stride: Any = None) -> None:
-        super().__init__()
-        fn = "AvgPool2d"
-        self.kernel_size = int_pair(kernel_size, fn, "kernel_size", 1)
-        self.stride = self.kernel_size if stride is None else int_pair(stride, fn, "stride", 1)
-
-    def check_input(self, x: Any) -> Any:
-        """``x``: floats ``(N, C, H, W)`` with ``H >= KH`` and ``W >= KW``."""
-        fn = "AvgPool2d.forward"
-        x = _check_pool_input(x, fn, 4, "(N, C, H, W)")
-        _check_fits(x.shape[2], self.kernel_size[0], fn, "H")
-        _check_fits(x.shape[3], self.kernel_size[1], fn, "W")
-        return x
-
     def forward(self, x: Any) -> Any:
         """``x``: ``(N, C, H, W)`` -> ``y``: ``(N, C, H_out, W_out)``."""
         xp = B.namespace(x)
@@ -241,9 +231,6 @@ class AvgPool2d(Layer):
             for v in range(KW):
                 dx[:, :, u:u + sh * (H_out - 1) + 1:sh, v:v + sw * (W_out - 1) + 1:sw] += share
         return dx
-
-    def __repr__(self) -> str:
-        return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
 
 
 class GlobalAvgPool(Layer):
