@@ -19,12 +19,13 @@ check inside the network.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import backend as B
 from .._validation import as_float_array
 
-__all__ = ["Parameter", "Layer", "resolve_dtype"]
+__all__ = ["Parameter", "Layer", "resolve_dtype", "init_weight", "INITS"]
 
 
 class Parameter:
@@ -205,3 +206,31 @@ def resolve_dtype(dtype: Any, fn: str) -> Any:
     if name not in _FLOAT_DTYPES:
         raise ValueError(f"{fn}: dtype must be 'float32' or 'float64', got {dtype!r}")
     return getattr(xp, name)
+
+
+#: The weight initialisations of Dense and the convolutions (chapter 2).
+INITS = ("he", "he_uniform", "glorot", "glorot_uniform", "zeros")
+
+
+def init_weight(shape: tuple[int, ...], init: Any, fan_in: int, fan_out: int, rng: Any,
+                dtype: Any, fn: str) -> Any:
+    """A weight array of ``shape`` drawn by the scheme ``init`` (one of :data:`INITS`).
+
+    He: standard deviation :math:`\\sqrt{2/\text{fan\\_in}}` (uniform: limit
+    :math:`\\sqrt{6/\text{fan\\_in}}`); Glorot: :math:`\\sqrt{2/(\text{fan\\_in} +
+    \text{fan\\_out})}` (uniform: :math:`\\sqrt{6/(\text{fan\\_in} + \text{fan\\_out})}`).
+    The uniform variants are drawn on the host, so every backend gets the same numbers.
+    ``dtype`` is a resolved dtype (:func:`resolve_dtype`); errors name ``fn``.
+    """
+    if not isinstance(init, str) or init not in INITS:
+        raise ValueError(f"{fn}: init must be one of {INITS}, got {init!r}")
+    xp = B.xp()
+    g = B.as_generator(rng, fn=fn)
+    if init == "zeros":
+        return xp.zeros(shape, dtype=dtype)
+    if init in ("he", "glorot"):
+        std = math.sqrt(2.0 / fan_in) if init == "he" else math.sqrt(2.0 / (fan_in + fan_out))
+        return B.random_normal(g, shape, dtype, xp, std=std)
+    limit = math.sqrt(6.0 / fan_in) if init == "he_uniform" else math.sqrt(6.0 / (fan_in + fan_out))
+    return xp.asarray(g.uniform(-limit, limit, shape).astype(B.dtype_name(dtype)))
+

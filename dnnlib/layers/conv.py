@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import backend as B
 from .._validation import as_float_array, check_int
-from .base import Layer, Parameter, resolve_dtype
+from .base import Layer, Parameter, init_weight, resolve_dtype
 
 __all__ = [
     "Conv1d",
@@ -40,8 +40,6 @@ __all__ = [
     "unfold2d",
     "fold2d",
 ]
-
-_INITS = ("he", "he_uniform", "glorot", "glorot_uniform", "zeros")
 
 
 # --------------------------------------------------------------------------- shapes
@@ -384,28 +382,16 @@ class _Conv(Layer):
         super().__init__()
         self.in_channels = check_int(in_channels, fn, "in_channels", minimum=1)
         self.out_channels = check_int(out_channels, fn, "out_channels", minimum=1)
-        if not isinstance(init, str) or init not in _INITS:
-            raise ValueError(f"{fn}: init must be one of {_INITS}, got {init!r}")
         if not isinstance(bias, bool):
             raise TypeError(f"{fn}: bias must be a bool, got {type(bias).__name__}")
         self.init = init
         dt = resolve_dtype(dtype, fn)
-        xp = B.xp()
-        g = B.as_generator(rng, fn=fn)
         shape = (self.out_channels, self.in_channels, *kernel)
         fan_in = self.in_channels * math.prod(kernel)     # inputs of one output unit
         fan_out = self.out_channels * math.prod(kernel)
-        if init == "zeros":
-            W = xp.zeros(shape, dtype=dt)
-        elif init in ("he", "glorot"):
-            std = math.sqrt(2.0 / fan_in) if init == "he" else math.sqrt(2.0 / (fan_in + fan_out))
-            W = B.random_normal(g, shape, dt, xp, std=std)
-        else:
-            limit = (math.sqrt(6.0 / fan_in) if init == "he_uniform"
-                     else math.sqrt(6.0 / (fan_in + fan_out)))
-            W = xp.asarray(g.uniform(-limit, limit, shape).astype(B.dtype_name(dt)))
+        W = init_weight(shape, init, fan_in, fan_out, rng, dt, fn)
         self.W = Parameter(W, "W")
-        self.b = Parameter(xp.zeros((self.out_channels,), dtype=dt), "b") if bias else None
+        self.b = Parameter(B.xp().zeros((self.out_channels,), dtype=dt), "b") if bias else None
 
     @property
     def params(self) -> list[Parameter]:

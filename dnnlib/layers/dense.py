@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import backend as B
 from .._validation import as_float_array, check_int
-from .base import Layer, Parameter, resolve_dtype
+from .base import Layer, Parameter, init_weight, resolve_dtype
 
 __all__ = ["Dense", "transpose_matmul", "sum_over_batch"]
-
-_INITS = ("he", "he_uniform", "glorot", "glorot_uniform", "zeros")
-
 
 class Dense(Layer):
     r"""Fully connected (affine) layer: ``z = x @ W + b``.
@@ -80,26 +76,14 @@ class Dense(Layer):
         fn = "Dense"
         self.in_features = check_int(in_features, fn, "in_features", minimum=1)
         self.out_features = check_int(out_features, fn, "out_features", minimum=1)
-        if not isinstance(init, str) or init not in _INITS:
-            raise ValueError(f"{fn}: init must be one of {_INITS}, got {init!r}")
         if not isinstance(bias, bool):
             raise TypeError(f"{fn}: bias must be a bool, got {type(bias).__name__}")
         self.init = init
         dt = resolve_dtype(dtype, fn)
-        xp = B.xp()
-        g = B.as_generator(rng, fn=fn)
         D, H = self.in_features, self.out_features
-        shape = (D, H)
-        if init == "zeros":
-            W = xp.zeros(shape, dtype=dt)
-        elif init in ("he", "glorot"):
-            std = math.sqrt(2.0 / D) if init == "he" else math.sqrt(2.0 / (D + H))
-            W = B.random_normal(g, shape, dt, xp, std=std)
-        else:  # uniform variants, drawn on the host so every backend gets the same numbers
-            limit = math.sqrt(6.0 / D) if init == "he_uniform" else math.sqrt(6.0 / (D + H))
-            W = xp.asarray(g.uniform(-limit, limit, shape).astype(B.dtype_name(dt)))
+        W = init_weight((D, H), init, D, H, rng, dt, fn)
         self.W = Parameter(W, "W")
-        self.b = Parameter(xp.zeros((H,), dtype=dt), "b") if bias else None
+        self.b = Parameter(B.xp().zeros((H,), dtype=dt), "b") if bias else None
 
     @property
     def params(self) -> list[Parameter]:
