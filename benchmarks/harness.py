@@ -81,6 +81,24 @@ def interleaved(impls: dict[str, Any], *, rounds: int, block_s: float, warmup_s:
     return {"times": times, "blocks": blocks, "k": k}
 
 
+def profile_steps(step: Callable[[], Any], *, warmup: int, steps: int, title: str,
+                  top: int) -> None:
+    """cProfile ``steps`` calls of ``step`` after ``warmup`` calls; print the ``top``
+    functions by time spent inside them (tottime)."""
+    import cProfile
+    import pstats
+
+    for _ in range(warmup):
+        step()
+    pr = cProfile.Profile()
+    pr.enable()
+    for _ in range(steps):
+        step()
+    pr.disable()
+    print(title)
+    pstats.Stats(pr).sort_stats("tottime").print_stats(top)
+
+
 def ratio(blocks_a: Sequence[float], blocks_b: Sequence[float]) -> dict[str, float]:
     """Per-round ratios A/B: median, min and max."""
     rs = [a / b for a, b in zip(blocks_a, blocks_b, strict=True)]

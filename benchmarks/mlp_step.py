@@ -222,20 +222,11 @@ def fmt_targets(ts: list[dict[str, Any]], label: str = "") -> str:
 # ----------------------------------------------------------------------------- profiling
 def profile(spec: str, steps: int = 200) -> None:
     """cProfile ``steps`` steps of ``impl:dtype:opt:batch`` and print the top functions."""
-    import cProfile
-    import pstats
-
     name, dtype, opt, batch = spec.split(":")
     im = I.build(name, dtype, opt, int(batch))
-    for _ in range(10):
-        im.step()
-    pr = cProfile.Profile()
-    pr.enable()
-    for _ in range(steps):
-        im.step()
-    pr.disable()
-    print(f"cProfile of {steps} steps of {spec} (tottime = time inside the function itself)")
-    pstats.Stats(pr).sort_stats("tottime").print_stats(18)
+    H.profile_steps(im.step, warmup=10, steps=steps, top=18,
+                    title=f"cProfile of {steps} steps of {spec} (tottime = time inside the "
+                          "function itself)")
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -302,19 +302,10 @@ def report(res: dict[str, Any]) -> str:
 
 
 def profile(config: str, steps: int = 50) -> None:
-    import cProfile
-    import pstats
-
     im = Dnnlib(config, "float32")
-    for _ in range(5):
-        im.step()
-    pr = cProfile.Profile()
-    pr.enable()
-    for _ in range(steps):
-        im.step()
-    pr.disable()
-    print(f"cProfile of {steps} dnnlib steps of {config} (tottime: inside the function)")
-    pstats.Stats(pr).sort_stats("tottime").print_stats(15)
+    H.profile_steps(im.step, warmup=5, steps=steps, top=15,
+                    title=f"cProfile of {steps} dnnlib steps of {config} (tottime: inside the "
+                          "function)")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
