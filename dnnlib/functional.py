@@ -70,6 +70,7 @@ __all__ = [
     "silu_grad",
     "softmax",
     "log_softmax",
+    "softmax_and_log_softmax",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "softmax_cross_entropy",
@@ -695,6 +696,45 @@ def log_softmax(z: Array, axis: int = -1) -> Array:
     axis = _axis("log_softmax", axis, z)
     d = _minus_max(z, axis, xp)  # z - m: <= 0, with a 0 in every slice
     return d - xp.log(xp.sum(_exp_neg(-d, xp), axis=axis, keepdims=True))
+
+
+def softmax_and_log_softmax(z: Array, axis: int = -1) -> tuple[Array, Array]:
+    r""":func:`softmax` and :func:`log_softmax` of ``z`` together, for the price of one.
+
+    Parameters
+    ----------
+    z : array (..., C)
+        Scores (logits), at least 1-D.
+    axis : int
+        The axis that holds the classes.
+
+    Returns
+    -------
+    p, log_p : arrays (..., C)
+        ``softmax(z, axis)`` and ``log_softmax(z, axis)``, bit for bit.
+
+    Notes
+    -----
+    Both share :math:`m = \max_j z_j`, :math:`e^{z - m}` and :math:`s = \sum_j e^{z_j - m}`:
+    :math:`\operatorname{softmax}(z) = e^{z - m} / s` and
+    :math:`\log \operatorname{softmax}(z) = (z - m) - \log s`. A softmax cross-entropy needs
+    the logarithm for its value and the softmax for its gradient
+    (:class:`~dnnlib.losses.SoftmaxCrossEntropy`); computing them apart would do the
+    shared work twice.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p, log_p = softmax_and_log_softmax(np.array([0.0, 0.0]))
+    >>> print(p, np.round(log_p, 4))
+    [0.5 0.5] [-0.6931 -0.6931]
+    """
+    z, xp = _float(z, "softmax_and_log_softmax")
+    axis = _axis("softmax_and_log_softmax", axis, z)
+    d = _minus_max(z, axis, xp)  # z - m: <= 0, with a 0 in every slice
+    e = _exp_neg(-d, xp)         # e^{z - m} in [0, 1]
+    s = xp.sum(e, axis=axis, keepdims=True)
+    return e / s, d - xp.log(s)
 
 
 # --------------------------------------------------------------------------- losses

@@ -9,6 +9,7 @@ The values come from :mod:`dnnlib.functional` (``log_softmax``, ``binary_cross_e
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -61,10 +62,17 @@ class Loss:
         """
         return y
 
-    def _require_cache(self) -> Any:
+    @property
+    def saved(self) -> Any:
+        """What ``forward`` kept for ``backward`` (:attr:`cache`), as for a layer.
+
+        Raises a clear ``RuntimeError`` when ``backward`` comes before any ``forward``.
+        """
         if self.cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward: call forward before backward")
         return self.cache
+
+    _require_cache = saved.fget  # the name chapter 3 printed before: kept for one release
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -171,7 +179,7 @@ class BinaryCrossEntropy(Loss):
 
     def backward(self) -> Any:
         """``dout``: like ``out``, already divided by the number of entries."""
-        out, y = self._require_cache()
+        out, y = self.saved
         n = _size(out)
         if self.from_logits:
             return (F.sigmoid(out) - y) / n
@@ -234,32 +242,82 @@ class SoftmaxCrossEntropy(Loss):
                              f"SoftmaxCrossEntropy, got shape {tuple(y.shape)}")
         return y
 
-    def forward(self, out: Any, y: Any) -> Any:
-        """``out``: logits ``(N, C)``; ``y``: int labels ``(N,)`` -> 0-d loss."""
+    def check_input(self, out: Any, y: Any) -> tuple[Any, Any]:
+        """``(out, y)``: float logits ``(N, C)`` with ``N >= 1``, integer labels ``(N,)`` in
+        ``[0, C - 1]``, or a clear error naming ``SoftmaxCrossEntropy.forward``.
+
+        The door of :meth:`forward`, run once per call (as ``Layer.check_input``).
+        """
         fn = "SoftmaxCrossEntropy.forward"
         out = as_float_array(out, fn, "out", ndim=(2,))
-        C = out.shape[1]
         y = as_label_array(y, fn, "y", like=out)
         if y.ndim != 1:
             raise ValueError(f"{fn}: y must be 1-D integer labels of shape (N,), got shape "
                              f"{tuple(y.shape)}")
         check_same_length(out, y, fn, "out", "y")
-        y = as_label_array(y, fn, "y", n_classes=C, like=out)
-        xp = B.namespace(out, y, fn=fn)
-        onehot = xp.astype(xp.reshape(y, (-1, 1)) == xp.arange(C, dtype=y.dtype), out.dtype)
-        self.cache = (out, onehot)
-        return F.softmax_cross_entropy(out, y)  # the mean of -log softmax(z_n)_{y_n}, stable
+        if out.shape[0] == 0:
+            raise ValueError(f"{fn}: out must not be empty, got shape {tuple(out.shape)}")
+        return out, as_label_array(y, fn, "y", n_classes=out.shape[1], like=out)
+
+    def forward(self, out: Any, y: Any) -> Any:
+        """``out``: logits ``(N, C)``; ``y``: int labels ``(N,)`` -> 0-d loss."""
+        out, y = self.check_input(out, y)
+        if _NUMPY_FAST_PATH and type(out) is np.ndarray:
+            done = _softmax_cross_entropy_numpy(out, y)
+            if done is not None:  # None: an infinite or NaN logit, left to the rule below
+                value, self.cache = done
+                return value
+        xp = B.namespace(out, y)
+        hit = xp.reshape(y, (-1, 1)) == xp.arange(out.shape[1], dtype=y.dtype)  # [y_n = c]
+        p, log_p = F.softmax_and_log_softmax(out, axis=1)   # one pass for both
+        self.cache = (p, xp.astype(hit, out.dtype))          # softmax and one-hot, for backward
+        return -xp.mean(xp.sum(xp.where(hit, log_p, 0.0), axis=1))  # mean of -log p_{n, y_n}
 
     def backward(self) -> Any:
         """``dout``: ``(N, C)``, ``(softmax(out) - onehot(y)) / N``."""
-        out, onehot = self._require_cache()
-        return (F.softmax(out, axis=-1) - onehot) / out.shape[0]
+        p, onehot = self.saved          # softmax(out) and one-hot labels, kept by forward
+        return (p - onehot) / p.shape[0]
 
     def count_correct(self, out: Any, y: Any) -> tuple[Any, int]:
         """Predicted class ``argmax(out, axis=1)`` against the label, row by row."""
         xp = B.namespace(out, y)
         hit = xp.argmax(out, axis=1) == xp.astype(y, xp.int64)
         return xp.sum(xp.astype(hit, xp.int64)), int(out.shape[0])
+
+
+#: Set to False to run the softmax cross-entropy's rule on NumPy too (the tests compare).
+_NUMPY_FAST_PATH = True
+
+#: functional's exp cut-off (``exp(z)`` is set to 0 below ``-cutoff``), by dtype.
+_EXP_CUTOFF = {np.dtype(t): -math.log(float(np.finfo(t).smallest_normal)) - 10.0
+               for t in ("float32", "float64")}
+
+
+def _softmax_cross_entropy_numpy(z: np.ndarray, y: np.ndarray
+                                 ) -> tuple[Any, tuple[np.ndarray, np.ndarray]] | None:
+    """:meth:`SoftmaxCrossEntropy.forward` as a NumPy kernel: ``(value, (p, onehot))``.
+
+    The rule's numbers bit for bit (tested) in half its array operations, which matters
+    because the loss runs between the network's GEMMs, with cold caches: the same
+    ``z - m``, ``exp`` cut off at :data:`_EXP_CUTOFF`, sum, ``log`` and mean; the
+    label's log-probability is picked by index instead of through a mask. ``None``
+    when a row's maximum is not finite (the rule takes the limits).
+    """
+    m = z.max(axis=1, keepdims=True)
+    if not np.isfinite(m).all():
+        return None
+    n, cut = z.shape[0], _EXP_CUTOFF[z.dtype]
+    d = z - m                                   # <= 0, a 0 in every row
+    p = np.maximum(d, -cut)
+    np.exp(p, out=p)
+    p[d < -cut] = 0.0                           # exactly 0 where exp would underflow
+    s = p.sum(axis=1, keepdims=True)
+    rows = np.arange(n)
+    value = -np.mean(d[rows, y] - np.log(s[:, 0]))   # mean of -log p_{n, y_n}
+    p /= s                                      # the softmax
+    onehot = np.zeros_like(z)
+    onehot[rows, y] = 1.0
+    return value, (p, onehot)
 
 
 class MSE(Loss):
@@ -295,5 +353,5 @@ class MSE(Loss):
 
     def backward(self) -> Any:
         """``dout``: like ``out``, ``2 (out - y) / M``."""
-        out, y = self._require_cache()
+        out, y = self.saved
         return 2.0 * (out - y) / _size(out)

@@ -164,9 +164,9 @@ class Optimizer:
 
     # -- the protocol -------------------------------------------------------------
     def zero_grad(self) -> None:
-        """Set every parameter's gradient to zero, in place."""
+        """Set every parameter's gradient to zero (:meth:`Parameter.zero_grad`)."""
         for p in self.params:
-            p.grad[...] = 0
+            p.zero_grad()
 
     def step(self) -> None:
         """Apply one update to every parameter, in place, from its ``.grad``.

@@ -130,6 +130,25 @@ def test_log_softmax_is_log_of_softmax(xp, axis):
                                np.log(host(F.softmax(z, axis=axis))), rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_softmax_and_log_softmax_are_the_two_functions_bit_for_bit(xp, axis, dtype):
+    """The fused pair (the softmax cross-entropy's forward) computes exactly what
+    softmax and log_softmax compute apart: large, infinite and NaN entries included."""
+    rng = np.random.default_rng(7)
+    z = 30.0 * rng.standard_normal((6, 5))
+    z[1, 2], z[2, :] = 1e30, -1e30
+    z[3, 0], z[3, 4] = -math.inf, math.inf
+    z[4, 1], z[5, 3] = math.nan, -math.inf
+    z = A(z, dtype)
+    p, log_p = F.softmax_and_log_softmax(z, axis=axis)
+    np.testing.assert_array_equal(host(p), host(F.softmax(z, axis=axis)))
+    np.testing.assert_array_equal(host(log_p), host(F.log_softmax(z, axis=axis)))
+    for out in (p, log_p):
+        assert out.dtype == z.dtype and tuple(out.shape) == (6, 5)
+        assert_namespace(out, xp)
+
+
 def test_softmax_is_shift_invariant(xp):
     z = A(sample((3, 4), seed=6))
     np.testing.assert_allclose(host(F.softmax(z + 100.0)), host(F.softmax(z)), rtol=1e-12)

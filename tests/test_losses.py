@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from conftest import assert_namespace
@@ -114,6 +116,79 @@ def test_softmax_cross_entropy_matches_torch(xp, torch):
     ours = SoftmaxCrossEntropy()
     check_against_torch(ours(B.asarray(z), B.asarray(labels)), lt)
     check_against_torch(ours.backward(), zt.grad)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_cross_entropy_computes_what_the_chapter_derives_bit_for_bit(xp, dtype):
+    """forward is functional.softmax_cross_entropy and backward (softmax(z) - onehot) / N,
+    to the last bit: the fused forward changes no number the book prints."""
+    rng = np.random.default_rng(8)
+    z = 20.0 * rng.standard_normal((7, 5))
+    z[2, :], z[3, 1], z[4, 4] = 1e30, -math.inf, -math.inf
+    labels = np.array([0, 4, 2, 0, 1, 3, 4])   # row 4's label is finite, its -inf is not
+    z, y = B.asarray(z.astype(dtype)), B.asarray(labels)
+    ce = SoftmaxCrossEntropy()
+    value = ce(z, y)
+    assert value.dtype == z.dtype and value.shape == ()
+    np.testing.assert_array_equal(dl.to_numpy(value),
+                                  dl.to_numpy(F.softmax_cross_entropy(z, y)))
+    xp_ = B.namespace(z)
+    onehot = xp_.astype(xp_.reshape(y, (-1, 1)) == xp_.arange(5, dtype=y.dtype), z.dtype)
+    np.testing.assert_array_equal(dl.to_numpy(ce.backward()),
+                                  dl.to_numpy((F.softmax(z, axis=-1) - onehot) / 7))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(1, 3), (5, 2), (64, 10), (7, 1000)])
+def test_the_numpy_kernel_is_the_rule_bit_for_bit(dtype, shape, monkeypatch):
+    """What NumPy runs (``_softmax_cross_entropy_numpy``) against the array-API rule
+    (what CuPy runs): value, softmax and one-hot equal to the last bit, with logits in
+    the exp cut-off's neighbourhood (entries set to exactly 0), -inf entries, and rows
+    with +inf or NaN (which the kernel leaves to the rule)."""
+    from dnnlib import losses
+
+    rng = np.random.default_rng(sum(shape))
+    n, c = shape
+    cut = losses._EXP_CUTOFF[np.dtype(dtype)]
+    assert cut == F._exp_cutoff(np.dtype(dtype), np)     # the same cut-off as functional
+    z = 10.0 * rng.standard_normal(shape)
+    z[:, 0] = 0.0
+    if c > 1:
+        z[:, 1] = -cut + rng.uniform(-3, 3, n)   # around the cut-off, relative to the 0
+    y = rng.integers(0, c, n)
+    cases = [z]
+    if n > 1 and c > 1:
+        zi = z.copy()
+        zi[0, -1] = -math.inf
+        cases.append(zi)
+        zp = z.copy()
+        zp[0, 0], zp[n - 1, -1] = math.inf, math.nan
+        cases.append(zp)
+    for logits in cases:
+        logits = logits.astype(dtype)
+        fast = SoftmaxCrossEntropy()
+        v_fast = fast(logits, y)
+        monkeypatch.setattr(losses, "_NUMPY_FAST_PATH", False)
+        rule = SoftmaxCrossEntropy()
+        v_rule = rule(logits, y)
+        monkeypatch.setattr(losses, "_NUMPY_FAST_PATH", True)
+        assert type(v_fast) is type(v_rule) and v_fast.dtype == v_rule.dtype
+        np.testing.assert_array_equal(v_fast, v_rule)
+        for a, b in zip(fast.saved, rule.saved, strict=True):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(fast.backward(), rule.backward())
+
+
+def test_the_kernel_is_what_numpy_runs(monkeypatch):
+    """The fast path really is taken on NumPy (a broken kernel changes the result)."""
+    from dnnlib import losses
+
+    z, y = np.zeros((2, 3)), np.array([0, 2])
+    good = float(SoftmaxCrossEntropy()(z, y))
+    monkeypatch.setattr(losses, "_softmax_cross_entropy_numpy",
+                        lambda z, y: (np.float64(-1.0), (z, z)))
+    assert good == pytest.approx(math.log(3)) and float(SoftmaxCrossEntropy()(z, y)) == -1.0
 
 
 def test_mse_matches_torch(xp, torch):
@@ -229,6 +304,8 @@ BAD = [
      ValueError, r"SoftmaxCrossEntropy\.forward: out and y must have the same number of rows"),
     ("ce-1d-logits", lambda: SoftmaxCrossEntropy()(np.zeros(4), np.array([0])),
      ValueError, r"SoftmaxCrossEntropy\.forward: out must be 2-D"),
+    ("ce-empty-batch", lambda: SoftmaxCrossEntropy()(np.zeros((0, 4)), np.zeros(0, int)),
+     ValueError, r"SoftmaxCrossEntropy\.forward: out must not be empty, got shape \(0, 4\)"),
     ("ce-backward-first", lambda: SoftmaxCrossEntropy().backward(), RuntimeError,
      r"SoftmaxCrossEntropy\.backward: call forward before backward"),
     ("mse-shape", lambda: MSE()(np.zeros((3, 2)), np.zeros((3, 1))), ValueError,

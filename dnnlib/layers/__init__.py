@@ -6,7 +6,9 @@ Every layer follows the same small protocol, as in CS231n's ``layers.py``:
   needs in ``layer.cache``;
 * ``dx = layer.backward(dout)`` returns the gradient with respect to the input and
   **adds** the gradients of the parameters into ``param.grad`` (``+=``, as in
-  PyTorch and micrograd), so ``zero_grad`` must be called between steps.
+  PyTorch and micrograd; the library's layers write it
+  ``param.accumulate_grad(g)``, which skips adding to zeros right after
+  ``zero_grad``), so ``zero_grad`` must be called between steps.
 
 ``layer(x)`` checks ``x`` and runs ``forward``; ``forward`` and ``backward`` are the
 math and trust their input (:mod:`.base` says why). Shapes: ``N`` batch, ``D`` input

@@ -517,9 +517,9 @@ class Conv1d(_Conv):
         p = self.padding
         xp = B.namespace(dout)
         dz = xp.reshape(xp.permute_dims(dout, (1, 0, 2)), (C_out, -1))  # (C_out, N*L_out)
-        self.W.grad += xp.reshape(dz @ cols.T, (C_out, C_in, K))      # dW = dz cols^T
+        self.W.accumulate_grad(xp.reshape(dz @ cols.T, (C_out, C_in, K)))  # dW += dz cols^T
         if self.b is not None:
-            self.b.grad += xp.sum(dz, axis=1)                           # db = sum of columns
+            self.b.accumulate_grad(xp.sum(dz, axis=1))                   # db += sum of columns
         if not self.needs_input_grad:
             return None
         dcols = xp.reshape(self.W.data, (C_out, C_in * K)).T @ dz       # dcols = W^T dz
@@ -611,9 +611,9 @@ class Conv2d(_Conv):
         dz = xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (C_out, -1))  # (C_out, N*P)
         # dW = dz cols^T, computed as (cols dz^T)^T: the same numbers, in the orientation
         # OpenBLAS multiplies ~15% faster for these shapes (C_out rows, N*P columns)
-        self.W.grad += xp.reshape((cols @ dz.T).T, (C_out, C_in, KH, KW))
+        self.W.accumulate_grad(xp.reshape((cols @ dz.T).T, (C_out, C_in, KH, KW)))
         if self.b is not None:
-            self.b.grad += xp.sum(dz, axis=1)
+            self.b.accumulate_grad(xp.sum(dz, axis=1))
         if not self.needs_input_grad:
             return None
         dcols = xp.reshape(self.W.data, (C_out, C_in * KH * KW)).T @ dz

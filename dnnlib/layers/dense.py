@@ -113,9 +113,9 @@ class Dense(Layer):
     def backward(self, dout: Any) -> Any:
         """``dout``: like ``z`` -> ``dx``: like ``x``; adds ``dW`` and ``db`` into the grads."""
         x = self.saved
-        self.W.grad += transpose_matmul(x, dout)          # dW = x^T dout
+        self.W.accumulate_grad(transpose_matmul(x, dout))  # dW += x^T dout
         if self.b is not None:
-            self.b.grad += sum_over_batch(dout)            # db = sum over the batch of dout
+            self.b.accumulate_grad(sum_over_batch(dout))   # db += sum over the batch of dout
         if not self.needs_input_grad:                      # the first layer: x is the data
             return None
         return dout @ self.W.data.T                        # dx = dout W^T
@@ -147,7 +147,11 @@ def transpose_matmul(x: Any, dout: Any) -> Any:
 
 
 def sum_over_batch(dout: Any) -> Any:
-    """``dout`` summed over its batch axis: ``(N, H)`` -> ``(H,)``; one example ``(H,)`` as is."""
+    """``dout`` summed over its batch axis: ``(N, H)`` -> ``(H,)``; one example ``(H,)``: a copy.
+
+    Always a new array, as :meth:`Parameter.accumulate_grad` needs.
+    """
+    xp = B.namespace(dout)
     if dout.ndim == 1:
-        return dout
-    return B.namespace(dout).sum(dout, axis=0)
+        return xp.asarray(dout, copy=True)
+    return xp.sum(dout, axis=0)

@@ -114,8 +114,8 @@ class LayerNorm(Layer):
         xp = B.namespace(dout)
         D = self.normalized_shape
         rows = (-1, D)  # every leading axis is a batch axis for gamma and beta
-        self.beta.grad += xp.sum(xp.reshape(dout, rows), axis=0)
-        self.gamma.grad += xp.sum(xp.reshape(dout * xhat, rows), axis=0)
+        self.beta.accumulate_grad(xp.sum(xp.reshape(dout, rows), axis=0))
+        self.gamma.accumulate_grad(xp.sum(xp.reshape(dout * xhat, rows), axis=0))
         dxhat = self.gamma.data * dout
         return (inv_std / D) * (D * dxhat - xp.sum(dxhat, axis=-1, keepdims=True)
                                 - xhat * xp.sum(dxhat * xhat, axis=-1, keepdims=True))

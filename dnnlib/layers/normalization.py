@@ -152,8 +152,8 @@ class BatchNorm1d(Layer):
         N = xhat.shape[0]
         dbeta = xp.sum(dout, axis=0)
         dgamma = xp.sum(dout * xhat, axis=0)
-        self.beta.grad += dbeta
-        self.gamma.grad += dgamma
+        self.beta.accumulate_grad(dbeta)
+        self.gamma.accumulate_grad(dgamma)
         if not training:  # running statistics are constants
             return dout * (self.gamma.data * inv_std)
         # dxhat = gamma * dout, so sum(dxhat) = gamma*dbeta and sum(dxhat*xhat) = gamma*dgamma

@@ -123,10 +123,10 @@ class _Recurrent(Layer):
         GH = da_in.shape[2]
         a_in = xp.reshape(da_in, (N * T, GH))
         a_h = xp.reshape(da_h, (N * T, GH))
-        self.W_ih.grad += a_in.T @ xp.reshape(x, (N * T, D))                  # sum_t da_t x_t^T
-        self.W_hh.grad += a_h.T @ xp.reshape(h_prev, (N * T, self.hidden_size))
-        self.b_ih.grad += xp.sum(a_in, axis=0)
-        self.b_hh.grad += xp.sum(a_h, axis=0)
+        self.W_ih.accumulate_grad(a_in.T @ xp.reshape(x, (N * T, D)))         # sum_t da_t x_t^T
+        self.W_hh.accumulate_grad(a_h.T @ xp.reshape(h_prev, (N * T, self.hidden_size)))
+        self.b_ih.accumulate_grad(xp.sum(a_in, axis=0))
+        self.b_hh.accumulate_grad(xp.sum(a_h, axis=0))
         if not self.needs_input_grad:
             return None
         return da_in @ self.W_ih.data                                          # dx_t = W_ih^T da_t
