@@ -50,8 +50,16 @@ class BaseDnnlib:
         self.loss = Lo.SoftmaxCrossEntropy()
         self.opt = (O.Adam(self.model.params, **I.ADAM_KW) if optimizer == "adam"
                     else O.SGD(self.model.params, **I.SGD_KW))
+        # A tree with train.train_step (issue 16 on) steps as impls.Dnnlib does; an older
+        # one as its own benchmark did.
+        T = importlib.import_module(f"{pkg}.train")
+        self.train_step = getattr(T, "train_step", None)
+        if self.train_step is not None:
+            self.model.needs_input_grad = False
 
     def step(self):
+        if self.train_step is not None:
+            return self.train_step(self.model, self.loss, self.opt, self.x, self.y)[0]
         self.opt.zero_grad()
         loss = self.loss.forward(self.model.forward(self.x), self.y)
         self.model.backward(self.loss.backward(), need_input_grad=False)

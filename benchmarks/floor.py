@@ -62,12 +62,18 @@ class FloorMLP:
     def step(self, x: np.ndarray, y: np.ndarray):
         """Forward, loss, backward and update on the batch ``x (N, 784)``, ``y (N,)``.
 
-        Returns the loss (a 0-d array) of the weights before the update.
+        Returns the loss (a 0-d array) of the weights before the update. The four
+        phases are methods so that :mod:`benchmarks.phases` can time each one.
         """
+        h1, h2, z = self.forward(x)
+        loss, dz3 = self.loss_and_grad(z, y)
+        self.backward(x, h1, h2, dz3)
+        self.update()
+        return loss
+
+    def forward(self, x: np.ndarray):
+        """The hidden activations and the logits: ``h1, h2, z``."""
         W1, b1, W2, b2, W3, b3 = self.params
-        gW1, gb1, gW2, gb2, gW3, gb3 = self.grads
-        n = x.shape[0]
-        # forward
         h1 = x @ W1
         h1 += b1
         np.maximum(h1, 0, out=h1)
@@ -76,7 +82,11 @@ class FloorMLP:
         np.maximum(h2, 0, out=h2)
         z = h2 @ W3
         z += b3
-        # softmax cross-entropy (mean over the batch) and its gradient
+        return h1, h2, z
+
+    def loss_and_grad(self, z: np.ndarray, y: np.ndarray):
+        """Softmax cross-entropy (mean over the batch) and its gradient, ``z`` overwritten."""
+        n = z.shape[0]
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         s = p.sum(axis=1, keepdims=True)
@@ -85,8 +95,12 @@ class FloorMLP:
         p /= s
         p[rows, y] -= 1
         p /= n
-        dz3 = p
-        # backward
+        return loss, p
+
+    def backward(self, x: np.ndarray, h1: np.ndarray, h2: np.ndarray, dz3: np.ndarray) -> None:
+        """The six gradients, written into ``self.grads``."""
+        _, _, W2, _, W3, _ = self.params
+        gW1, gb1, gW2, gb2, gW3, gb3 = self.grads
         _wgrad(h2, dz3, gW3)
         np.sum(dz3, axis=0, out=gb3)
         dz2 = dz3 @ W3.T
@@ -97,12 +111,13 @@ class FloorMLP:
         dz1 *= h1 > 0
         _wgrad(x, dz1, gW1)
         np.sum(dz1, axis=0, out=gb1)
-        # update
+
+    def update(self) -> None:
+        """One optimizer step from ``self.grads``."""
         if self.optimizer == "adam":
             self._adam()
         else:
             self._sgd()
-        return loss
 
     def _sgd(self) -> None:
         # buf = momentum * buf + g (buf = g at the first step); p -= lr * buf

@@ -87,6 +87,24 @@ def test_mlp_step_harness_runs_tiny(capsys):
     assert "float32, sgd" in mlp_step.report(res)
 
 
+def test_phases_time_the_same_steps_phase_by_phase():
+    """benchmarks.phases runs train_step's calls and the floor's four methods: both
+    still train (the loss falls), and the table has every phase and the step."""
+    from benchmarks import phases
+
+    res = phases.run("float32", "sgd", 8, rounds=1, steps=2, clock="wall")
+    assert set(res) == {"dnnlib", "floor"}
+    assert all(len(v) == 4 and min(v) > 0 for v in res.values())
+    text = phases.report(res, "tiny")
+    for ph in phases.PHASES + ("step",):
+        assert f"| {ph}" in text
+    floor = impls.build("floor", "float64", "sgd", 8)
+    first = float(floor.step())
+    for _ in range(20):
+        last = float(floor.step())
+    assert last < first   # the floor's step, split into its methods, still learns
+
+
 def test_gpu_script_exits_cleanly_without_a_device():
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu.py"), "--quick",
                            "--batches", "8", "--opts", "sgd"], capture_output=True, text=True,
