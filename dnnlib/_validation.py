@@ -112,7 +112,7 @@ def as_label_array(y: Any, fn: str, name: str = "labels", *, n_classes: int | No
             raise TypeError(f"{fn}: {name} must be integer class indices (int64), got dtype "
                             f"{_dtype_str(y.dtype)}")
     if n_classes is not None and math.prod(y.shape) > 0:  # the caller checks the shape
-        lo, hi = int(xp.min(y)), int(xp.max(y))
+        lo, hi = (int(y.min()), int(y.max())) if xp is np else (int(xp.min(y)), int(xp.max(y)))
         if lo < 0 or hi >= n_classes:
             bad = lo if lo < 0 else hi
             raise ValueError(

@@ -313,7 +313,8 @@ def _softmax_cross_entropy_numpy(z: np.ndarray, y: np.ndarray
     p[d < -cut] = 0.0                           # exactly 0 where exp would underflow
     s = p.sum(axis=1, keepdims=True)
     rows = np.arange(n)
-    value = -np.mean(d[rows, y] - np.log(s[:, 0]))   # mean of -log p_{n, y_n}
+    log_p_y = d[rows, y] - np.log(s[:, 0])      # the labels' log-probabilities
+    value = -z.dtype.type(log_p_y.sum() / n)    # their mean, as numpy.mean computes it
     p /= s                                      # the softmax
     onehot = np.zeros_like(z)
     onehot[rows, y] = 1.0

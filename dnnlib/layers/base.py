@@ -55,8 +55,10 @@ class Parameter:
     only records that the gradient is zero, and the next contribution given to
     :meth:`accumulate_grad` becomes the gradient as it is, instead of being added to an
     array of zeros that was written for nothing (the same numbers, two passes over
-    the memory fewer: about a tenth of a training step of the book's MLP). Reading
-    ``grad`` in between gives the zeros, written then.
+    the memory fewer: a few percent of a training step of the book's MLP, see
+    ``benchmarks/RESULTS.md``). Reading ``grad`` in between gives the zeros, written
+    then. As in PyTorch, an array taken from ``grad`` before ``zero_grad`` is not the
+    gradient of later steps: read ``p.grad`` again (or copy it) after each backward.
 
     Examples
     --------
