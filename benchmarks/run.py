@@ -117,7 +117,7 @@ def main(argv=None) -> int:
             md.append(f"Part II steps: {res.get('error')}")
     if runs:
         summary = target_summary(runs)
-        print("\n=== Speed targets (issue 7) ===")
+        print("\n=== Speed targets (issues 7 and 16) ===")
         print(summary)
         md += ["### Speed targets\n", summary, ""]
     total = time.perf_counter() - t_start
