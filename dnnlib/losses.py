@@ -24,7 +24,8 @@ __all__ = ["Loss", "BinaryCrossEntropy", "SoftmaxCrossEntropy", "MSE"]
 class Loss:
     """Base class: ``forward(out, y)`` -> 0-d array, ``backward()`` -> ``dout``, ``__call__``.
 
-    ``forward`` checks its arguments (readers call it by hand); ``backward`` is the math.
+    ``forward`` checks its arguments first, with :meth:`check_input` (readers call it by
+    hand: it is the door); the rest of ``forward`` and ``backward`` are the math.
     Each loss also says how to count right predictions (:meth:`count_correct`, when
     :attr:`has_accuracy`) and which targets it accepts (:meth:`check_targets`).
     """
@@ -43,6 +44,11 @@ class Loss:
 
     def __call__(self, out: Any, y: Any) -> Any:
         return self.forward(out, y)
+
+    def check_input(self, out: Any, y: Any) -> tuple[Any, Any]:
+        """``(out, y)`` as this loss computes with them, or a clear error naming its
+        ``forward``. The base class checks that ``out`` is an array of floats."""
+        return as_float_array(out, f"{type(self).__name__}.forward", "out"), y
 
     def count_correct(self, out: Any, y: Any) -> tuple[Any, int] | None:
         """``(correct, total)`` for a batch, or ``None`` when this loss defines no accuracy.
@@ -158,8 +164,9 @@ class BinaryCrossEntropy(Loss):
                             f"{type(from_logits).__name__}")
         self.from_logits = bool(from_logits)
 
-    def forward(self, out: Any, y: Any) -> Any:
-        """``out``: ``(N, 1)`` or ``(N,)``; ``y``: ``(N,)`` or like ``out`` -> 0-d loss."""
+    def check_input(self, out: Any, y: Any) -> tuple[Any, Any]:
+        """``out`` floats ``(N, 1)`` or ``(N,)`` (in ``[0, 1]`` or NaN unless
+        ``from_logits``), ``y`` targets in ``[0, 1]`` shaped like ``out``, its dtype."""
         fn = "BinaryCrossEntropy.forward"
         out = as_float_array(out, fn, "out", ndim=(1, 2))
         y = _targets(out, y, fn, allow_int=True)
@@ -172,6 +179,11 @@ class BinaryCrossEntropy(Loss):
             raise ValueError(f"{fn}: out must be probabilities in [0, 1] (use "
                              "from_logits=True for logits), got values from "
                              f"{float(xp.min(out))} to {float(xp.max(out))}")
+        return out, y
+
+    def forward(self, out: Any, y: Any) -> Any:
+        """``out``: ``(N, 1)`` or ``(N,)``; ``y``: ``(N,)`` or like ``out`` -> 0-d loss."""
+        out, y = self.check_input(out, y)
         self.cache = (out, y)
         if self.from_logits:
             return F.binary_cross_entropy_with_logits(out, y)
@@ -344,11 +356,16 @@ class MSE(Loss):
            [2.]])
     """
 
-    def forward(self, out: Any, y: Any) -> Any:
-        """``out``: any shape; ``y``: same shape -> 0-d loss."""
+    def check_input(self, out: Any, y: Any) -> tuple[Any, Any]:
+        """``out`` floats of any shape, ``y`` float targets of its shape (``(N,)`` accepted
+        for ``(N, 1)``), cast to its dtype."""
         fn = "MSE.forward"
         out = as_float_array(out, fn, "out")
-        y = _targets(out, y, fn, allow_int=False)
+        return out, _targets(out, y, fn, allow_int=False)
+
+    def forward(self, out: Any, y: Any) -> Any:
+        """``out``: any shape; ``y``: same shape -> 0-d loss."""
+        out, y = self.check_input(out, y)
         self.cache = (out, y)
         return F.mse(out, y)
 

@@ -320,3 +320,23 @@ BAD = [
 def test_bad_inputs(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("loss, out, y", [
+    (BinaryCrossEntropy(), [[0.2], [0.9]], [0, 1]),
+    (BinaryCrossEntropy(from_logits=True), [[-1.0], [2.0]], [[0.0], [1.0]]),
+    (SoftmaxCrossEntropy(), [[0.1, 2.0, -1.0], [0.0, 0.0, 3.0]], [1, 2]),
+    (MSE(), [[1.0], [3.0]], [0.0, 1.0]),
+], ids=["bce", "bce-logits", "softmax-ce", "mse"])
+def test_every_loss_has_a_door_that_forward_goes_through(loss, out, y, monkeypatch):
+    """check_input turns what a reader passes (lists here) into the arrays the math
+    uses, and forward computes nothing on anything else: replacing the door changes the
+    result."""
+    checked_out, checked_y = loss.check_input(out, y)
+    assert B.is_array(checked_out) and B.is_array(checked_y)
+    assert checked_out.dtype == np.float32          # lists take the default dtype
+    value = float(loss(out, y))
+    assert value == float(type(loss).forward(loss, checked_out, checked_y))
+    monkeypatch.setattr(type(loss), "check_input",
+                        lambda self, o, t: (0.5 * checked_out, checked_y))
+    assert float(loss(out, y)) != value
